@@ -1,0 +1,48 @@
+// Seeded random numbers. One generator type everywhere, so the same seed gives the same model on
+// every machine: std::mt19937_64 is fully specified by the standard, but the std:: distributions
+// are not, so the distributions here are written out.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+namespace tinycnn {
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed = 1234) : engine_(seed) {}
+
+  std::uint64_t next() { return engine_(); }
+  // Uniform in [0, 1), 53 random bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Uniform integer in [0, n).
+  std::uint64_t below(std::uint64_t n) { return n ? engine_() % n : 0; }
+  // Standard normal (Box-Muller; the second value is kept for the next call).
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u1 = uniform(), u2 = uniform();
+    while (u1 <= 0.0) u1 = uniform();
+    double r = std::sqrt(-2.0 * std::log(u1));
+    spare_ = r * std::sin(2.0 * M_PI * u2);
+    has_spare_ = true;
+    return r * std::cos(2.0 * M_PI * u2);
+  }
+  double normal(double mean, double stddev) { return mean + stddev * normal(); }
+  // Normal redrawn until within two standard deviations, as TensorFlow's truncated_normal.
+  double truncated_normal(double mean, double stddev) {
+    double x;
+    do x = normal(); while (std::abs(x) > 2.0);
+    return mean + stddev * x;
+  }
+
+ private:
+  std::mt19937_64 engine_;
+  double spare_ = 0.0;
+  bool has_spare_ = false;
+};
+
+}  // namespace tinycnn

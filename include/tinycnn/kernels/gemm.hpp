@@ -1,0 +1,254 @@
+// GEMM: C = A * B + beta * C, BLIS style.
+//
+// The engine is written once, over two "packers" that copy a panel of A or B into the layout
+// the micro-kernel streams through. A plain matrix product uses the strided packers below; a
+// convolution supplies packers that read straight from the NHWC image (im2col folded into the
+// packing, see kernels/conv.hpp), so no full column buffer ever exists.
+//
+// Loops, outermost first (the classic five around the micro-kernel):
+//   jc over N in steps of NC  (B block shared by all threads, lives in L3)
+//   pc over K in steps of KC  (pack B[pc, jc] once, cooperatively)
+//   ic over M in steps of MC  (A block, lives in L2; each thread packs its own)
+//   jr over NR panels, ir over MR panels: the register-tiled FMA micro-kernel.
+// Threads split the ic loop when M is large; when it is not (a dense layer with a small batch),
+// they pack A together and split the jr loop instead.
+#pragma once
+#include <algorithm>
+#include <cstring>
+
+#include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/parallel/threads.hpp"
+#include "tinycnn/simd/simd.hpp"
+
+namespace tinycnn::kernels {
+
+// Register tile: MR rows of A are broadcast against NR = 2 SIMD vectors of B, giving 12 vector
+// accumulators; with the 2 B vectors and one broadcast that is 15 of the 16 ymm registers.
+template <class T>
+struct GemmTile {
+  static constexpr int mr = 6;
+  static constexpr int nr = 2 * simd::width<T>;
+};
+
+// Cache blocks. KC*NR*sizeof(T) = 16 KiB of B panel stays in L1 while A panels stream from L2.
+template <class T>
+struct GemmBlocking {
+  static constexpr index_t kc = 256;
+  static constexpr index_t mc_max = 192;  // multiple of mr
+  static constexpr index_t nc = 3072;  // multiple of nr
+};
+
+namespace detail {
+
+// acc(MR x NR) = sum over k of a[k][0..MR) (outer) b[k][0..NR); then C = acc + beta * C.
+template <class T>
+inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc,
+                         T beta, int m, int n) {
+  using V = simd::batch<T>;
+  constexpr int W = simd::width<T>;
+  constexpr int MR = GemmTile<T>::mr;
+  constexpr int NR = GemmTile<T>::nr;
+  V c00(T(0)), c01(T(0)), c10(T(0)), c11(T(0)), c20(T(0)), c21(T(0));
+  V c30(T(0)), c31(T(0)), c40(T(0)), c41(T(0)), c50(T(0)), c51(T(0));
+  for (index_t k = 0; k < kc; ++k) {
+    V b0 = simd::load_aligned(b), b1 = simd::load_aligned(b + W);
+    V a0 = V(a[0]), a1 = V(a[1]);
+    c00 = simd::fma(a0, b0, c00); c01 = simd::fma(a0, b1, c01);
+    c10 = simd::fma(a1, b0, c10); c11 = simd::fma(a1, b1, c11);
+    a0 = V(a[2]); a1 = V(a[3]);
+    c20 = simd::fma(a0, b0, c20); c21 = simd::fma(a0, b1, c21);
+    c30 = simd::fma(a1, b0, c30); c31 = simd::fma(a1, b1, c31);
+    a0 = V(a[4]); a1 = V(a[5]);
+    c40 = simd::fma(a0, b0, c40); c41 = simd::fma(a0, b1, c41);
+    c50 = simd::fma(a1, b0, c50); c51 = simd::fma(a1, b1, c51);
+    a += MR;
+    b += NR;
+  }
+  const V rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (m == MR && n == NR) {
+    for (int r = 0; r < MR; ++r) {
+      T* cr = c + r * ldc;
+      if (beta == T(0)) {
+        simd::store(cr, rows[r][0]);
+        simd::store(cr + W, rows[r][1]);
+      } else {
+        V vb(beta);
+        simd::store(cr, simd::fma(vb, simd::load(cr), rows[r][0]));
+        simd::store(cr + W, simd::fma(vb, simd::load(cr + W), rows[r][1]));
+      }
+    }
+    return;
+  }
+  alignas(64) T tile[MR * NR];
+  for (int r = 0; r < MR; ++r) {
+    rows[r][0].store_aligned(tile + r * NR);
+    rows[r][1].store_aligned(tile + r * NR + W);
+  }
+  for (int r = 0; r < m; ++r)
+    for (int j = 0; j < n; ++j) {
+      T& out = c[r * ldc + j];
+      out = beta == T(0) ? tile[r * NR + j] : tile[r * NR + j] + beta * out;
+    }
+}
+
+// Grows a per-thread scratch buffer; it is never shrunk, so steady-state steps do not allocate.
+template <class T, int Slot>
+inline T* scratch(index_t n) {
+  thread_local AlignedBuffer<T> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+
+}  // namespace detail
+
+// The engine. PackA is called as pack_a(dst, i0, rows, k0, kc) and must write a kc x MR panel
+// (dst[k * MR + r] = A(i0 + r, k0 + k), zero for r >= rows). PackB is called as
+// pack_b(dst, k0, kc, j0, cols) and writes dst[k * NR + j] = B(k0 + k, j0 + j), zero for
+// j >= cols. C is row-major M x N with leading dimension ldc.
+template <class T, class PackA, class PackB>
+void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
+                 T* C, index_t ldc, int threads = 0) {
+  constexpr int MR = GemmTile<T>::mr;
+  constexpr int NR = GemmTile<T>::nr;
+  // Narrow products (a convolution with few output channels) would re-read and re-write all of
+  // C once per KC step: there, take all of K in one step when it is not huge.
+  const index_t KC = (N <= 128 && K <= 4 * GemmBlocking<T>::kc) ? K : GemmBlocking<T>::kc;
+  constexpr index_t NC = GemmBlocking<T>::nc;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // C = beta * C
+    for (index_t i = 0; i < M; ++i)
+      for (index_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+    return;
+  }
+  if (threads <= 0) threads = parallel::intra_threads();
+  // Enough MR panels for every thread to own a few: split M. Otherwise split the NR panels.
+  const bool split_m = M >= index_t(threads) * MR * 4 || threads == 1;
+  index_t m_blocks = (M + GemmBlocking<T>::mc_max - 1) / GemmBlocking<T>::mc_max;
+  if (split_m) m_blocks = (m_blocks + threads - 1) / threads * threads;  // even shares
+  const index_t mc = std::min<index_t>(((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR,
+                                       (M + MR - 1) / MR * MR);
+  const index_t nc = std::min<index_t>(NC, (N + NR - 1) / NR * NR);
+  T* bbuf = detail::scratch<T, 0>(KC * nc);
+  T* shared_abuf = split_m ? nullptr : detail::scratch<T, 1>(KC * mc);
+
+#pragma omp parallel num_threads(threads)
+  {
+    T* own_abuf = split_m ? detail::scratch<T, 1>(KC * mc) : shared_abuf;
+    for (index_t jc = 0; jc < N; jc += nc) {
+      const index_t ncur = std::min(nc, N - jc);
+      const index_t npanels = (ncur + NR - 1) / NR;
+      for (index_t pc = 0; pc < K; pc += KC) {
+        const index_t kc = std::min(KC, K - pc);
+        const T beta_now = pc == 0 ? beta : T(1);
+#pragma omp for schedule(static)
+        for (index_t p = 0; p < npanels; ++p)
+          pack_b(bbuf + p * kc * NR, pc, kc, jc + p * NR, int(std::min<index_t>(NR, ncur - p * NR)));
+
+        auto compute = [&](const T* abuf, index_t ic, index_t mcur, index_t p_begin, index_t p_end) {
+          for (index_t p = p_begin; p < p_end; ++p) {
+            const int cols = int(std::min<index_t>(NR, ncur - p * NR));
+            for (index_t ir = 0; ir < mcur; ir += MR) {
+              const int rows = int(std::min<index_t>(MR, mcur - ir));
+              detail::micro_kernel<T>(kc, abuf + ir * kc, bbuf + p * kc * NR,
+                                      C + (ic + ir) * ldc + jc + p * NR, ldc, beta_now, rows, cols);
+            }
+          }
+        };
+        if (split_m) {
+#pragma omp for schedule(dynamic, 1)
+          for (index_t ic = 0; ic < M; ic += mc) {
+            const index_t mcur = std::min(mc, M - ic);
+            for (index_t ir = 0; ir < mcur; ir += MR)
+              pack_a(own_abuf + ir * kc, ic + ir, int(std::min<index_t>(MR, mcur - ir)), pc, kc);
+            compute(own_abuf, ic, mcur, 0, npanels);
+          }
+        } else {
+          for (index_t ic = 0; ic < M; ic += mc) {
+            const index_t mcur = std::min(mc, M - ic);
+#pragma omp for schedule(static)
+            for (index_t ir = 0; ir < mcur; ir += MR)
+              pack_a(own_abuf + ir * kc, ic + ir, int(std::min<index_t>(MR, mcur - ir)), pc, kc);
+#pragma omp for schedule(static)
+            for (index_t p = 0; p < npanels; ++p) compute(own_abuf, ic, mcur, p, p + 1);
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- Packers for ordinary strided matrices --------------------------------------------------
+
+// A is M x K; element (i, k) at a[i * lda + k], or at a[k * lda + i] when transposed.
+template <class T>
+struct PackStridedA {
+  const T* a;
+  index_t lda;
+  bool transposed;
+  T alpha;
+  void operator()(T* dst, index_t i0, int rows, index_t k0, index_t kc) const {
+    constexpr int MR = GemmTile<T>::mr;
+    if (transposed) {
+      for (index_t k = 0; k < kc; ++k) {
+        const T* src = a + (k0 + k) * lda + i0;
+        int r = 0;
+        for (; r < rows; ++r) dst[k * MR + r] = alpha * src[r];
+        for (; r < MR; ++r) dst[k * MR + r] = T(0);
+      }
+    } else {
+      for (int r = 0; r < MR; ++r) {
+        if (r < rows) {
+          const T* src = a + (i0 + r) * lda + k0;
+          for (index_t k = 0; k < kc; ++k) dst[k * MR + r] = alpha * src[k];
+        } else {
+          for (index_t k = 0; k < kc; ++k) dst[k * MR + r] = T(0);
+        }
+      }
+    }
+  }
+};
+
+// B is K x N; element (k, j) at b[k * ldb + j], or at b[j * ldb + k] when transposed.
+template <class T>
+struct PackStridedB {
+  const T* b;
+  index_t ldb;
+  bool transposed;
+  void operator()(T* dst, index_t k0, index_t kc, index_t j0, int cols) const {
+    constexpr int NR = GemmTile<T>::nr;
+    if (!transposed) {
+      for (index_t k = 0; k < kc; ++k) {
+        const T* src = b + (k0 + k) * ldb + j0;
+        T* d = dst + k * NR;
+        if (cols == NR) {
+          std::memcpy(d, src, sizeof(T) * NR);
+        } else {
+          int j = 0;
+          for (; j < cols; ++j) d[j] = src[j];
+          for (; j < NR; ++j) d[j] = T(0);
+        }
+      }
+    } else {
+      for (int j = 0; j < NR; ++j) {
+        if (j < cols) {
+          const T* src = b + (j0 + j) * ldb + k0;
+          for (index_t k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+        } else {
+          for (index_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
+        }
+      }
+    }
+  }
+};
+
+enum class Trans { No, Yes };
+
+// C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major.
+template <class T>
+void gemm(Trans ta, Trans tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+          const T* B, index_t ldb, T beta, T* C, index_t ldc, int threads = 0) {
+  gemm_packed<T>(M, N, K, PackStridedA<T>{A, lda, ta == Trans::Yes, alpha},
+                 PackStridedB<T>{B, ldb, tb == Trans::Yes}, beta, C, ldc, threads);
+}
+
+}  // namespace tinycnn::kernels
