@@ -1,0 +1,195 @@
+// 2-D convolution, NHWC activations and HWIO weights, as GEMMs with im2col folded into packing.
+//
+// With x [n, H, W, Ci], y [n, OH, OW, Co] and weights w [KH, KW, Ci, Co] (a (KH*KW*Ci) x Co
+// row-major matrix), let col be the implicit im2col matrix, one row per output pixel and one
+// column per (ky, kx, ci). Then
+//   forward        y  = col * w                       (M = pixels,     N = Co, K = KH*KW*Ci)
+//   backward-data  dx = col2im(dy * w^T)              (tiles of pixels, scattered back)
+//   backward-wts   dw = col^T * dy                    (M = KH*KW*Ci,   N = Co, K = pixels)
+// col is never stored: the packers below read it straight from x while filling the GEMM's
+// panels. A 1x1 stride-1 unpadded convolution is a plain GEMM on x itself.
+#pragma once
+#include <algorithm>
+#include <cstring>
+
+#include "tinycnn/kernels/gemm.hpp"
+#include "tinycnn/kernels/window.hpp"
+
+namespace tinycnn::kernels {
+
+struct ConvShape {
+  index_t batch = 0, in_c = 0, out_c = 0;
+  Window win;
+
+  index_t pixels() const { return batch * win.out_h * win.out_w; }       // rows of col
+  index_t patch() const { return win.kh * win.kw * in_c; }                // columns of col
+  bool is_pointwise() const {                                             // a plain GEMM
+    return win.kh == 1 && win.kw == 1 && win.sh == 1 && win.sw == 1 && win.pad_top == 0 &&
+           win.pad_left == 0 && win.in_h == win.out_h && win.in_w == win.out_w;
+  }
+  double flops() const { return 2.0 * double(pixels()) * double(patch()) * double(out_c); }
+};
+
+namespace detail {
+
+// Where output pixel p reads its window: image, top-left corner (possibly in the padding).
+struct PixelOrigin {
+  index_t image, y, x;
+};
+inline PixelOrigin pixel_origin(const ConvShape& s, index_t p) {
+  const Window& g = s.win;
+  index_t ox = p % g.out_w, rest = p / g.out_w;
+  index_t oy = rest % g.out_h, b = rest / g.out_h;
+  return {b, oy * g.sh - g.pad_top, ox * g.sw - g.pad_left};
+}
+
+// Visits the columns [k0, k0 + count) of col's row for pixel origin o as runs of contiguous
+// channels: f(offset_in_range, source_pointer_or_null_for_padding, run_length).
+template <class Ptr, class F>
+inline void for_each_patch_run(const ConvShape& s, Ptr x, const PixelOrigin& o, index_t k0,
+                               index_t count, F&& f) {
+  const Window& g = s.win;
+  index_t k = k0, end = k0 + count;
+  index_t tap = k / s.in_c, c = k % s.in_c;
+  while (k < end) {
+    index_t ky = tap / g.kw, kx = tap % g.kw;
+    index_t run = std::min(s.in_c - c, end - k);
+    index_t iy = o.y + ky, ix = o.x + kx;
+    bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+    f(k - k0, inside ? x + ((o.image * g.in_h + iy) * g.in_w + ix) * s.in_c + c : nullptr, run);
+    k += run;
+    ++tap;
+    c = 0;
+  }
+}
+
+}  // namespace detail
+
+// Packs rows of col (pixels) for the forward GEMM.
+template <class T>
+struct PackIm2col {
+  const ConvShape* s;
+  const T* x;
+  void operator()(T* dst, index_t i0, int rows, index_t k0, index_t kc) const {
+    constexpr int MR = GemmTile<T>::mr;
+    for (int r = 0; r < MR; ++r) {
+      if (r >= rows) {
+        for (index_t k = 0; k < kc; ++k) dst[k * MR + r] = T(0);
+        continue;
+      }
+      detail::for_each_patch_run(*s, x, detail::pixel_origin(*s, i0 + r), k0, kc,
+                                 [&](index_t at, const T* src, index_t run) {
+                                   T* d = dst + at * MR + r;
+                                   if (src)
+                                     for (index_t t = 0; t < run; ++t) d[t * MR] = src[t];
+                                   else
+                                     for (index_t t = 0; t < run; ++t) d[t * MR] = T(0);
+                                 });
+    }
+  }
+};
+
+// Packs rows of col^T (patch positions) for the backward-weights GEMM: for each pixel the MR
+// patch positions are a contiguous run of channels, so this reads x sequentially.
+template <class T>
+struct PackIm2colTransposed {
+  const ConvShape* s;
+  const T* x;
+  void operator()(T* dst, index_t i0, int rows, index_t k0, index_t kc) const {
+    constexpr int MR = GemmTile<T>::mr;
+    for (index_t k = 0; k < kc; ++k) {
+      T* d = dst + k * MR;
+      detail::for_each_patch_run(*s, x, detail::pixel_origin(*s, k0 + k), i0, rows,
+                                 [&](index_t at, const T* src, index_t run) {
+                                   if (src)
+                                     for (index_t t = 0; t < run; ++t) d[at + t] = src[t];
+                                   else
+                                     for (index_t t = 0; t < run; ++t) d[at + t] = T(0);
+                                 });
+      for (int r = rows; r < MR; ++r) d[r] = T(0);
+    }
+  }
+};
+
+// y = conv(x, w) + beta * y.
+template <class T>
+void conv_forward(const ConvShape& s, const T* x, const T* w, T* y, T beta = T(0)) {
+  const PackStridedB<T> pack_w{w, s.out_c, false};
+  if (s.is_pointwise())
+    gemm_packed<T>(s.pixels(), s.out_c, s.in_c, PackStridedA<T>{x, s.in_c, false, T(1)}, pack_w, beta,
+                   y, s.out_c);
+  else
+    gemm_packed<T>(s.pixels(), s.out_c, s.patch(), PackIm2col<T>{&s, x}, pack_w, beta, y, s.out_c);
+}
+
+// dw = col(x)^T * dy + beta * dw.
+template <class T>
+void conv_backward_weights(const ConvShape& s, const T* x, const T* dy, T* dw, T beta = T(0)) {
+  const PackStridedB<T> pack_dy{dy, s.out_c, false};
+  if (s.is_pointwise())
+    gemm_packed<T>(s.in_c, s.out_c, s.pixels(), PackStridedA<T>{x, s.in_c, true, T(1)}, pack_dy, beta,
+                   dw, s.out_c);
+  else
+    gemm_packed<T>(s.patch(), s.out_c, s.pixels(), PackIm2colTransposed<T>{&s, x}, pack_dy, beta, dw,
+                   s.out_c);
+}
+
+namespace detail {
+
+// Adds a tile of col-gradients (rows = pixels p0.., patch columns) back onto dx.
+template <class T>
+void col2im_add(const ConvShape& s, const T* dcol, index_t p0, index_t rows, T* dx) {
+  const index_t patch = s.patch();
+  for (index_t r = 0; r < rows; ++r) {
+    const T* src_row = dcol + r * patch;
+    for_each_patch_run(s, dx, pixel_origin(s, p0 + r), 0, patch,
+                       [&](index_t at, T* d, index_t run) {
+                         if (!d) return;  // gradient of padding is dropped
+                         const T* from = src_row + at;
+                         for (index_t t = 0; t < run; ++t) d[t] += from[t];
+                       });
+  }
+}
+
+}  // namespace detail
+
+// dx = d(loss)/dx given dy. Overwrites dx.
+template <class T>
+void conv_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
+  const PackStridedB<T> pack_wt{w, s.out_c, true};  // w^T: (Co x patch)
+  if (s.is_pointwise()) {
+    gemm_packed<T>(s.pixels(), s.in_c, s.out_c, PackStridedA<T>{dy, s.out_c, false, T(1)}, pack_wt,
+                   T(0), dx, s.in_c);
+    return;
+  }
+  const Window& g = s.win;
+  std::fill(dx, dx + s.batch * g.in_h * g.in_w * s.in_c, T(0));
+  const index_t patch = s.patch();
+  const index_t image_pixels = g.out_h * g.out_w;
+  // Tiles of ~256 KiB of col-gradient: big enough for an efficient GEMM, small enough for L2.
+  const index_t tile_rows = std::max<index_t>(GemmTile<T>::mr, (index_t(1) << 18) / sizeof(T) / patch);
+  const int threads = parallel::intra_threads();
+  if (s.batch >= threads && threads > 1) {
+    // Whole images per thread: their scatters never overlap, and each GEMM runs single-threaded.
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (index_t b = 0; b < s.batch; ++b) {
+      T* dcol = detail::scratch<T, 2>(tile_rows * patch);
+      for (index_t p = b * image_pixels; p < (b + 1) * image_pixels; p += tile_rows) {
+        index_t rows = std::min(tile_rows, (b + 1) * image_pixels - p);
+        gemm_packed<T>(rows, patch, s.out_c, PackStridedA<T>{dy + p * s.out_c, s.out_c, false, T(1)},
+                       pack_wt, T(0), dcol, patch, 1);
+        detail::col2im_add(s, dcol, p, rows, dx);
+      }
+    }
+  } else {
+    T* dcol = detail::scratch<T, 2>(tile_rows * patch);
+    for (index_t p = 0; p < s.pixels(); p += tile_rows) {
+      index_t rows = std::min(tile_rows, s.pixels() - p);
+      gemm_packed<T>(rows, patch, s.out_c, PackStridedA<T>{dy + p * s.out_c, s.out_c, false, T(1)},
+                     pack_wt, T(0), dcol, patch, threads);
+      detail::col2im_add(s, dcol, p, rows, dx);
+    }
+  }
+}
+
+}  // namespace tinycnn::kernels

@@ -1,0 +1,78 @@
+#include <doctest/doctest.h>
+
+#include "reference/conv_reference.hpp"
+#include "support/check.hpp"
+#include "tinycnn/kernels/conv.hpp"
+
+using namespace tinycnn;
+
+namespace {
+
+kernels::ConvShape random_conv(Rng& rng) {
+  kernels::ConvShape s;
+  s.batch = 1 + index_t(rng.below(3));
+  s.in_c = 1 + index_t(rng.below(9));
+  s.out_c = 1 + index_t(rng.below(20));
+  index_t kh = 1 + index_t(rng.below(5)), kw = 1 + index_t(rng.below(5));
+  index_t sh = 1 + index_t(rng.below(3)), sw = 1 + index_t(rng.below(3));
+  index_t h = kh + index_t(rng.below(9)), w = kw + index_t(rng.below(9));
+  Padding p = static_cast<Padding>(rng.below(3));
+  s.win = make_window(h, w, kh, kw, sh, sw, p, index_t(rng.below(3)), index_t(rng.below(3)));
+  return s;
+}
+
+std::string describe(const kernels::ConvShape& s) {
+  const Window& g = s.win;
+  return "n=" + std::to_string(s.batch) + " " + std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" +
+         std::to_string(s.in_c) + " k=" + std::to_string(g.kh) + "x" + std::to_string(g.kw) + " s=" +
+         std::to_string(g.sh) + "x" + std::to_string(g.sw) + " pad=" + std::to_string(g.pad_top) + "," +
+         std::to_string(g.pad_left) + " out=" + std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + "x" +
+         std::to_string(s.out_c);
+}
+
+template <class T>
+void check_conv(const kernels::ConvShape& s, Rng& rng, double tol) {
+  const Window& g = s.win;
+  auto x = test::random_vector<T>(s.batch * g.in_h * g.in_w * s.in_c, rng);
+  auto w = test::random_vector<T>(s.patch() * s.out_c, rng);
+  auto dy = test::random_vector<T>(s.pixels() * s.out_c, rng);
+  const double scaled = tol * double(s.patch() + s.out_c);
+
+  std::vector<T> y(dy.size());
+  kernels::conv_forward(s, x.data(), w.data(), y.data());
+  test::check_close(y, reference::conv_forward(s, x.data(), w.data()), scaled, "forward " + describe(s));
+
+  auto [dx_ref, dw_ref] = reference::conv_backward(s, x.data(), w.data(), dy.data());
+  std::vector<T> dx(x.size(), T(7)), dw(w.size());  // dx is overwritten, whatever it held
+  kernels::conv_backward_data(s, dy.data(), w.data(), dx.data());
+  kernels::conv_backward_weights(s, x.data(), dy.data(), dw.data());
+  test::check_close(dx, dx_ref, scaled, "backward data " + describe(s));
+  test::check_close(dw, dw_ref, tol * double(s.pixels() + 1), "backward weights " + describe(s));
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("convolution forward and both backwards match the reference", T, float, double) {
+  Rng rng(2024);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  for (int trial = 0; trial < 60; ++trial) {
+    auto s = random_conv(rng);
+    if (s.win.out_h <= 0 || s.win.out_w <= 0) continue;
+    check_conv<T>(s, rng, tol);
+  }
+}
+
+TEST_CASE_TEMPLATE("pointwise convolution takes the plain GEMM path and agrees", T, float, double) {
+  Rng rng(5);
+  kernels::ConvShape s{2, 13, 21, make_window(5, 7, 1, 1, 1, 1, Padding::Same)};
+  REQUIRE(s.is_pointwise());
+  check_conv<T>(s, rng, std::is_same_v<T, float> ? 1e-6 : 1e-14);
+}
+
+TEST_CASE("convolution shapes that cross GEMM blocks, batch below and above the thread count") {
+  Rng rng(11);
+  // patch = 3*3*40 = 360 > KC, pixels well past one MC block; batch 1 takes the serial col2im path.
+  check_conv<float>({1, 40, 70, make_window(13, 11, 3, 3, 1, 1, Padding::Same)}, rng, 1e-6);
+  check_conv<float>({3, 40, 70, make_window(13, 11, 3, 3, 2, 2, Padding::Same)}, rng, 1e-6);
+  check_conv<float>({2, 3, 16, make_window(23, 23, 7, 7, 2, 2, Padding::Same)}, rng, 1e-6);
+}

@@ -1,0 +1,57 @@
+#include <doctest/doctest.h>
+
+#include "reference/conv_reference.hpp"
+#include "support/check.hpp"
+#include "tinycnn/kernels/gemm.hpp"
+
+using namespace tinycnn;
+
+template <class T>
+void check_gemm(Rng& rng, index_t M, index_t N, index_t K, bool ta, bool tb, T alpha, T beta, int threads,
+                double tol) {
+  index_t lda = (ta ? M : K) + index_t(rng.below(3));  // leading dimensions wider than the matrix
+  index_t ldb = (tb ? K : N) + index_t(rng.below(3));
+  index_t ldc = N + index_t(rng.below(3));
+  auto A = test::random_vector<T>((ta ? K : M) * lda, rng);
+  auto B = test::random_vector<T>((tb ? N : K) * ldb, rng);
+  auto C = test::random_vector<T>(M * ldc, rng);
+  auto want = reference::gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb);
+  for (index_t i = 0; i < M; ++i)
+    for (index_t j = 0; j < N; ++j)
+      want[std::size_t(i * N + j)] = double(alpha) * want[std::size_t(i * N + j)] + double(beta) * double(C[std::size_t(i * ldc + j)]);
+  kernels::gemm<T>(ta ? kernels::Trans::Yes : kernels::Trans::No, tb ? kernels::Trans::Yes : kernels::Trans::No,
+                   M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc, threads);
+  std::vector<T> got(std::size_t(M * N));
+  for (index_t i = 0; i < M; ++i)
+    for (index_t j = 0; j < N; ++j) got[std::size_t(i * N + j)] = C[std::size_t(i * ldc + j)];
+  test::check_close(got, want, tol * double(K + 1),
+                    "M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+                        " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) + " threads=" + std::to_string(threads));
+}
+
+TEST_CASE_TEMPLATE("gemm matches the double reference on random shapes", T, float, double) {
+  Rng rng(42);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  for (int trial = 0; trial < 40; ++trial) {
+    index_t M = 1 + index_t(rng.below(70)), N = 1 + index_t(rng.below(70)), K = 1 + index_t(rng.below(300));
+    bool ta = rng.below(2), tb = rng.below(2);
+    T beta = trial % 3 == 0 ? T(0) : T(rng.uniform(-1, 1));
+    check_gemm<T>(rng, M, N, K, ta, tb, T(rng.uniform(0.5, 2)), beta, 1 + int(trial % 2), tol);
+  }
+}
+
+TEST_CASE_TEMPLATE("gemm crosses every cache block and thread split", T, float, double) {
+  Rng rng(7);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  // K past one KC block, N past the narrow-N rule, M past one MC block; small M splits N panels.
+  check_gemm<T>(rng, 200, 150, 700, false, false, T(1), T(0), 2, tol);
+  check_gemm<T>(rng, 7, 300, 260, true, false, T(1), T(1), 2, tol);
+  check_gemm<T>(rng, 401, 33, 530, false, true, T(1), T(0.5), 2, tol);
+  check_gemm<T>(rng, 13, 3100, 5, false, false, T(1), T(0), 2, tol);  // wider than one NC block
+}
+
+TEST_CASE("gemm with K = 0 scales C by beta") {
+  std::vector<float> C = {1, 2, 3, 4};
+  kernels::gemm<float>(kernels::Trans::No, kernels::Trans::No, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
+  CHECK(C == std::vector<float>{0.5f, 1.f, 1.5f, 2.f});
+}
