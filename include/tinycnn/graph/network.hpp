@@ -1,0 +1,82 @@
+// Network: a model spec instantiated for an element type, an input shape and a batch size.
+// It owns the three flat buffers every layer's parameters live in (parameters, gradients,
+// batch-norm state), plans all activations once, and runs forward and backward.
+//
+//   using Net = Sequential<Conv2D<32, 5>, ReLU, MaxPool<2>, Flatten, Dense<10>>;
+//   auto net = make_model<Net>(Input<28, 28, 1>{}, /*batch=*/50);
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/core/random.hpp"
+#include "tinycnn/layers/layer.hpp"
+
+namespace tinycnn {
+
+template <class Spec, class T, class InDims>
+class Network {
+ public:
+  using root_type = impl_of<Spec, T, InDims>;
+  using value_type = T;
+  using in_dims = InDims;
+  using out_dims = typename root_type::out_dims;
+  static_assert(Layer<root_type, T>, "tinycnn: the model does not provide the layer interface");
+  static constexpr index_t num_params = root_type::num_params;  // trainable, exact
+  static constexpr index_t num_state = root_type::num_state;
+  static constexpr double flops_per_image = root_type::flops;   // forward
+  static constexpr index_t classes = out_dims::size;
+
+  explicit Network(index_t batch)
+      : params_(root_type::param_storage), grads_(root_type::param_storage), state_(root_type::state_storage) {
+    root_.bind({params_.data(), grads_.data(), state_.data()});
+    set_batch(batch);
+  }
+  // Layers point into the heap blocks of the buffers above, which a move carries along;
+  // a copy would leave them pointing at the original's.
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+  Network(Network&&) = default;
+  Network& operator=(Network&&) = default;
+
+  // Plans every activation and workspace for this batch size; parameters are kept.
+  void set_batch(index_t batch) {
+    require(batch > 0, "batch size must be positive, got " + std::to_string(batch));
+    batch_ = batch;
+    root_.plan(batch);
+  }
+  index_t batch() const { return batch_; }
+
+  void init(std::uint64_t seed) {
+    Rng rng(seed);
+    root_.init(rng);
+  }
+
+  // x holds batch() images of in_dims (NHWC); returns batch() x classes logits.
+  const T* forward(const T* x, Context& ctx) { return root_.forward(x, ctx); }
+  // After forward on the same x: fills gradients() from d(loss)/d(logits).
+  void backward(const T* x, const T* dlogits, Context& ctx) { root_.backward(x, dlogits, nullptr, ctx); }
+
+  // The flat buffers (slices are cache-line aligned, so their size can exceed num_params).
+  std::span<T> parameters() { return params_.span(); }
+  std::span<T> gradients() { return grads_.span(); }
+  std::span<T> state() { return state_.span(); }
+  std::span<const T> parameters() const { return params_.span(); }
+
+  root_type& root() { return root_; }
+  static std::string signature() { return root_type::describe(); }
+
+ private:
+  AlignedBuffer<T> params_, grads_, state_;
+  root_type root_;
+  index_t batch_ = 0;
+};
+
+template <class Spec, class T = float, index_t H, index_t W, index_t C>
+auto make_model(Input<H, W, C>, index_t batch) {
+  return Network<Spec, T, Dims<H, W, C>>(batch);
+}
+
+}  // namespace tinycnn

@@ -1,0 +1,85 @@
+// Residual<Main, Shortcut = Identity>: y = Main(x) + Shortcut(x). Both paths see the same input
+// and must produce the same shape. The ReLU that ResNet applies after the sum is a separate
+// layer following the Residual.
+#pragma once
+#include <string>
+
+#include "tinycnn/core/tensor.hpp"
+#include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/layers/flatten.hpp"
+#include "tinycnn/layers/layer.hpp"
+
+namespace tinycnn {
+
+template <class Main, class Shortcut = Identity>
+struct Residual {
+  template <class T, class In>
+  class impl {
+    using main_t = impl_of<Main, T, In>;
+    using short_t = impl_of<Shortcut, T, In>;
+    static_assert(std::is_same_v<typename main_t::out_dims, typename short_t::out_dims>,
+                  "tinycnn: Residual's main path and shortcut produce different shapes "
+                  "(use a projection shortcut, e.g. a strided 1x1 Conv2D, when the main path changes shape)");
+    static constexpr bool identity = std::is_same_v<Shortcut, Identity>;
+
+   public:
+    using in_dims = In;
+    using out_dims = typename main_t::out_dims;
+    static constexpr index_t num_params = main_t::num_params + short_t::num_params;
+    static constexpr index_t num_state = main_t::num_state + short_t::num_state;
+    static constexpr index_t param_storage = main_t::param_storage + short_t::param_storage;
+    static constexpr index_t state_storage = main_t::state_storage + short_t::state_storage;
+    static constexpr double flops = main_t::flops + short_t::flops + double(out_dims::size);
+
+    static std::string describe() {
+      return "Residual(" + main_t::describe() + " | " + short_t::describe() + ")";
+    }
+
+    void plan(index_t batch) {
+      batch_ = batch;
+      main_.plan(batch);
+      shortcut_.plan(batch);
+      out_.reshape(shape_of<out_dims>(batch));
+      if constexpr (!identity) shortcut_dx_.resize(batch * In::size);
+    }
+    void bind(Slices<T> s) {
+      main_.bind(s);
+      shortcut_.bind({s.params + main_t::param_storage, s.grads + main_t::param_storage,
+                      s.state + main_t::state_storage});
+    }
+    void init(Rng& rng) {
+      main_.init(rng);
+      shortcut_.init(rng);
+    }
+    const T* forward(const T* x, Context& ctx) {
+      const T* a = main_.forward(x, ctx);
+      const T* b = shortcut_.forward(x, ctx);
+      kernels::add(a, b, out_.data(), out_.size());
+      return out_.data();
+    }
+    void backward(const T* x, const T* dy, T* dx, Context& ctx) {
+      main_.backward(x, dy, dx, ctx);
+      if constexpr (identity) {
+        if (dx) kernels::add_inplace(dx, dy, batch_ * In::size);
+      } else {
+        shortcut_.backward(x, dy, dx ? shortcut_dx_.data() : nullptr, ctx);
+        if (dx) kernels::add_inplace(dx, shortcut_dx_.data(), batch_ * In::size);
+      }
+    }
+
+    template <class F>
+    void for_each(F&& f) {
+      f(main_);
+      f(shortcut_);
+    }
+
+   private:
+    index_t batch_ = 0;
+    main_t main_;
+    short_t shortcut_;
+    Tensor<T> out_;
+    AlignedBuffer<T> shortcut_dx_;
+  };
+};
+
+}  // namespace tinycnn

@@ -1,0 +1,146 @@
+// Sequential<L1, L2, ...>: layers applied one after another. The concrete layers are held in one
+// flat std::tuple (no nesting of types), with each layer's input shape being the previous one's
+// output shape, so a mismatch is reported by the layer that cannot take it.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/layers/layer.hpp"
+
+namespace tinycnn {
+
+namespace detail {
+
+template <class T, class In, class... Specs>
+struct chain {
+  using type = std::tuple<>;
+  using out = In;
+};
+template <class T, class In, class First, class... Rest>
+struct chain<T, In, First, Rest...> {
+  using head = impl_of<First, T, In>;
+  using tail = chain<T, typename head::out_dims, Rest...>;
+  using type = decltype(std::tuple_cat(std::declval<std::tuple<head>>(), std::declval<typename tail::type>()));
+  using out = typename tail::out;
+};
+
+// Runs a chain of concrete layers held in any indexable container (a tuple of different types
+// or an array of one type): the shared machinery of Sequential and Repeat.
+template <class T, std::size_t N>
+class ChainRunner {
+ public:
+  // Gradient ping-pong buffers, sized for the largest inner boundary.
+  void plan(index_t batch, index_t largest_inner) {
+    for (auto& b : grad_) b.resize(batch * largest_inner);
+  }
+  template <class Get>
+  const T* forward(const T* x, Context& ctx, Get&& get) {
+    const T* cur = x;
+    for_each_index([&](auto i) {
+      inputs_[i] = cur;
+      cur = get(i).forward(cur, ctx);
+    });
+    return cur;
+  }
+  template <class Get>
+  void backward(const T* dy, T* dx, Context& ctx, Get&& get) {
+    const T* grad = dy;
+    for_each_index_reversed([&](auto i) {
+      T* target = i == 0 ? dx : grad_[i % 2].data();
+      get(i).backward(inputs_[i], grad, target, ctx);
+      grad = target;
+    });
+  }
+
+ private:
+  template <class F, std::size_t... I>
+  static void apply(F&& f, std::index_sequence<I...>) { (f(std::integral_constant<std::size_t, I>{}), ...); }
+  template <class F>
+  static void for_each_index(F&& f) { apply(f, std::make_index_sequence<N>{}); }
+  template <class F, std::size_t... I>
+  static void apply_reversed(F&& f, std::index_sequence<I...>) {
+    (f(std::integral_constant<std::size_t, N - 1 - I>{}), ...);
+  }
+  template <class F>
+  static void for_each_index_reversed(F&& f) { apply_reversed(f, std::make_index_sequence<N>{}); }
+
+  std::array<const T*, N> inputs_{};
+  std::array<AlignedBuffer<T>, 2> grad_;
+};
+
+}  // namespace detail
+
+template <class... Specs>
+struct Sequential {
+  static_assert(sizeof...(Specs) > 0, "tinycnn: a Sequential needs at least one layer");
+
+  template <class T, class In>
+  class impl {
+    using chain = detail::chain<T, In, Specs...>;
+    using layers_t = typename chain::type;
+    static constexpr std::size_t N = sizeof...(Specs);
+
+    template <class F, std::size_t... I>
+    static constexpr auto fold(F&& f, std::index_sequence<I...>) {
+      return f.template operator()<std::tuple_element_t<I, layers_t>...>();
+    }
+    template <class F>
+    static constexpr auto fold(F&& f) { return fold(f, std::make_index_sequence<N>{}); }
+
+   public:
+    using in_dims = In;
+    using out_dims = typename chain::out;
+    static constexpr index_t num_params = fold([]<class... L>() { return (L::num_params + ...); });
+    static constexpr index_t num_state = fold([]<class... L>() { return (L::num_state + ...); });
+    static constexpr index_t param_storage = fold([]<class... L>() { return (L::param_storage + ...); });
+    static constexpr index_t state_storage = fold([]<class... L>() { return (L::state_storage + ...); });
+    static constexpr double flops = fold([]<class... L>() { return (L::flops + ...); });
+
+    static std::string describe() {
+      return fold([]<class... L>() {
+        std::string s = "Sequential(";
+        ((s += L::describe() + ", "), ...);
+        s.resize(s.size() - 2);
+        return s + ")";
+      });
+    }
+
+    void plan(index_t batch) {
+      index_t largest = 0;
+      for_each([&](auto& l) {
+        l.plan(batch);
+        largest = std::max<index_t>(largest, std::remove_reference_t<decltype(l)>::in_dims::size);
+      });
+      runner_.plan(batch, N > 1 ? largest : 0);
+    }
+    void bind(Slices<T> s) {
+      for_each([&](auto& l) {
+        using L = std::remove_reference_t<decltype(l)>;
+        l.bind(s);
+        s.params += L::param_storage;
+        s.grads += L::param_storage;
+        s.state += L::state_storage;
+      });
+    }
+    void init(Rng& rng) { for_each([&](auto& l) { l.init(rng); }); }
+    const T* forward(const T* x, Context& ctx) { return runner_.forward(x, ctx, getter()); }
+    void backward(const T*, const T* dy, T* dx, Context& ctx) { runner_.backward(dy, dx, ctx, getter()); }
+
+    // Visits the direct children in order.
+    template <class F>
+    void for_each(F&& f) { std::apply([&](auto&... l) { (f(l), ...); }, layers_); }
+    template <std::size_t I>
+    auto& get() { return std::get<I>(layers_); }
+
+   private:
+    auto getter() { return [this](auto i) -> auto& { return std::get<decltype(i)::value>(layers_); }; }
+    layers_t layers_;
+    detail::ChainRunner<T, N> runner_;
+  };
+};
+
+}  // namespace tinycnn

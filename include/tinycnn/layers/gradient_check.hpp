@@ -1,0 +1,84 @@
+// check_gradients<Spec>(Input<...>{}, batch): compares a layer's (or a whole graph's) backward
+// pass with central finite differences in double precision, for the input and for every
+// parameter (or an evenly spread sample of them when there are many). Users can run it on
+// layers of their own, as the tests do on every built-in one.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinycnn/graph/network.hpp"
+
+namespace tinycnn {
+
+struct GradientCheck {
+  double input_error = 0;   // worst |analytic - numeric| / max(1, |numeric|) over checked inputs
+  double param_error = 0;   // the same over checked parameters
+  index_t inputs_checked = 0, params_checked = 0;
+  std::string worst;        // where the worst error was
+  bool passed(double tolerance) const { return input_error <= tolerance && param_error <= tolerance; }
+};
+
+template <class Spec, index_t H, index_t W, index_t C>
+GradientCheck check_gradients(Input<H, W, C>, index_t batch, std::uint64_t seed = 1, Mode mode = Mode::Train,
+                              index_t max_checks = 300, double step = 1e-5) {
+  using In = Dims<H, W, C>;
+  Network<Spec, double, In> net(batch);
+  net.init(seed);
+  Rng rng(seed + 1);
+  using Net = Network<Spec, double, In>;
+  const index_t n_in = batch * In::size, n_out = batch * Net::out_dims::size;
+  AlignedBuffer<double> x(n_in), upstream(n_out), dx(n_in);
+  for (index_t i = 0; i < n_in; ++i) x[i] = rng.uniform(-1, 1);
+  for (index_t i = 0; i < n_out; ++i) upstream[i] = rng.uniform(-1, 1);
+  // Small random parameters that are not all equal (biases start at zero, which hides errors).
+  std::span<double> params = net.parameters();
+  for (double& p : params) p += rng.uniform(-0.1, 0.1);
+
+  // loss = sum(upstream * f(x)); every evaluation uses the same dropout mask.
+  auto loss = [&] {
+    Rng mask_rng(seed + 2);
+    Context ctx{mode, &mask_rng};
+    const double* y = net.forward(x.data(), ctx);
+    double s = 0;
+    for (index_t i = 0; i < n_out; ++i) s += upstream[i] * y[i];
+    return s;
+  };
+  {
+    Rng mask_rng(seed + 2);
+    Context ctx{mode, &mask_rng};
+    net.forward(x.data(), ctx);
+    net.root().backward(x.data(), upstream.data(), dx.data(), ctx);
+  }
+  std::vector<double> grads(net.gradients().begin(), net.gradients().end());
+
+  GradientCheck result;
+  auto probe = [&](double* values, index_t count, const std::vector<double>& analytic, double& worst_error,
+                   index_t& checked, const char* what) {
+    index_t stride = std::max<index_t>(1, count / max_checks);
+    for (index_t i = 0; i < count; i += stride) {
+      double keep = values[i];
+      values[i] = keep + step;
+      double up = loss();
+      values[i] = keep - step;
+      double down = loss();
+      values[i] = keep;
+      double numeric = (up - down) / (2 * step);
+      double err = std::abs(analytic[std::size_t(i)] - numeric) / std::max(1.0, std::abs(numeric));
+      ++checked;
+      if (err > worst_error) {
+        worst_error = err;
+        result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " +
+                       std::to_string(analytic[std::size_t(i)]) + ", numeric " + std::to_string(numeric);
+      }
+    }
+  };
+  std::vector<double> dx_copy(dx.data(), dx.data() + n_in);
+  probe(x.data(), n_in, dx_copy, result.input_error, result.inputs_checked, "input");
+  probe(params.data(), index_t(params.size()), grads, result.param_error, result.params_checked, "parameter");
+  return result;
+}
+
+}  // namespace tinycnn

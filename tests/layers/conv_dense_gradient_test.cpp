@@ -1,0 +1,46 @@
+#include <doctest/doctest.h>
+
+#include "tinycnn/graph/sequential.hpp"
+#include "tinycnn/layers/conv2d.hpp"
+#include "tinycnn/layers/dense.hpp"
+#include "tinycnn/layers/flatten.hpp"
+#include "tinycnn/layers/gradient_check.hpp"
+
+using namespace tinycnn;
+
+constexpr double kTol = 1e-7;
+
+TEST_CASE("Conv2D backward agrees with finite differences") {
+  auto check = [](auto r) {
+    INFO(r.worst);
+    CHECK(r.passed(kTol));
+    CHECK(r.inputs_checked > 0);
+    CHECK(r.params_checked > 0);
+  };
+  check(check_gradients<Conv2D<3, 3>>(Input<5, 6, 2>{}, 2));
+  check(check_gradients<Conv2D<4, 3, Stride<2>, Pad::Valid>>(Input<7, 8, 3>{}, 2));
+  check(check_gradients<Conv2D<2, Kernel{1, 3}, Stride<1, 2>, Pad::Explicit<1, 2>, NoBias>>(Input<5, 5, 2>{}, 1));
+  check(check_gradients<Conv2D<5, 1>>(Input<3, 3, 4>{}, 3));  // pointwise path
+}
+
+TEST_CASE("Dense and Flatten backward agree with finite differences") {
+  auto r = check_gradients<Sequential<Flatten, Dense<7>>>(Input<2, 3, 2>{}, 3);
+  INFO(r.worst);
+  CHECK(r.passed(kTol));
+  auto r2 = check_gradients<Dense<4, NoBias>>(Input<1, 1, 9>{}, 2);
+  INFO(r2.worst);
+  CHECK(r2.passed(kTol));
+}
+
+TEST_CASE("layer shapes and parameter counts come from the types") {
+  using L = impl_of<Conv2D<32, 5, Stride<2>>, float, Dims<28, 28, 3>>;
+  static_assert(std::is_same_v<L::out_dims, Dims<14, 14, 32>>);
+  static_assert(L::num_params == 5 * 5 * 3 * 32 + 32);
+  using V = impl_of<Conv2D<8, 3, Pad::Valid, NoBias>, float, Dims<10, 9, 2>>;
+  static_assert(std::is_same_v<V::out_dims, Dims<8, 7, 8>>);
+  static_assert(V::num_params == 3 * 3 * 2 * 8);
+  using D = impl_of<Sequential<Flatten, Dense<10>>, float, Dims<7, 7, 64>>;
+  static_assert(D::num_params == 7 * 7 * 64 * 10 + 10);
+  static_assert(D::param_storage % 16 == 0);
+  CHECK(D::describe() == "Sequential(Flatten, Dense 3136->10)");
+}
