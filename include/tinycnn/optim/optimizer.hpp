@@ -59,8 +59,8 @@ namespace detail {
 inline constexpr index_t kParallelMin = index_t{1} << 16;
 inline constexpr index_t kChunk = index_t{1} << 14;
 
-// The same operations on a SIMD vector and on the scalar tail, both with a fused multiply-add,
-// so an element's result does not depend on whether it fell in the tail or a vector.
+// The same operations on a SIMD vector and on the scalar tail, with explicit fused multiply-adds
+// in both, so the tail rounds as the vectors do instead of as the compiler's contraction picks.
 template <class T>
 inline simd::batch<T> fma(const simd::batch<T>& a, const simd::batch<T>& b, const simd::batch<T>& c) {
   return simd::fma(a, b, c);
