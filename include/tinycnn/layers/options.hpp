@@ -90,13 +90,13 @@ using Percent = std::ratio<P, 100>;
 
 namespace detail {
 template <class Kind, class Default, class... Opts>
-struct pick_option {
+struct pick_option_impl {
   using type = Default;
 };
 template <class Kind, class Default, class O, class... Rest>
-struct pick_option<Kind, Default, O, Rest...> {
+struct pick_option_impl<Kind, Default, O, Rest...> {
   using type = std::conditional_t<std::is_same_v<typename O::option_kind, Kind>, O,
-                                  typename pick_option<Kind, Default, Rest...>::type>;
+                                  typename pick_option_impl<Kind, Default, Rest...>::type>;
 };
 template <class O>
 concept is_option = requires { typename O::option_kind; };
@@ -111,7 +111,7 @@ constexpr bool kind_in() {
 
 // The first of Opts whose kind is Kind, else Default.
 template <class Kind, class Default, class... Opts>
-using pick_option = typename detail::pick_option<Kind, Default, Opts...>::type;
+using pick_option = typename detail::pick_option_impl<Kind, Default, Opts...>::type;
 
 // True when every option in Opts is of one of the Allowed kinds.
 template <class Allowed, class... Opts>

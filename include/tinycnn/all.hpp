@@ -1,0 +1,36 @@
+// One include for users: the whole library except the MPI distribution policies (which need
+// MPI; include tinycnn/distributed/... yourself).
+#pragma once
+#include "tinycnn/version.hpp"
+
+#include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/core/random.hpp"
+#include "tinycnn/core/shape.hpp"
+#include "tinycnn/core/tensor.hpp"
+
+#include "tinycnn/kernels/conv.hpp"
+#include "tinycnn/kernels/gemm.hpp"
+
+#include "tinycnn/layers/batch_norm.hpp"
+#include "tinycnn/layers/conv2d.hpp"
+#include "tinycnn/layers/dense.hpp"
+#include "tinycnn/layers/dropout.hpp"
+#include "tinycnn/layers/flatten.hpp"
+#include "tinycnn/layers/gradient_check.hpp"
+#include "tinycnn/layers/pooling.hpp"
+#include "tinycnn/layers/relu.hpp"
+
+#include "tinycnn/graph/concat.hpp"
+#include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/repeat.hpp"
+#include "tinycnn/graph/residual.hpp"
+#include "tinycnn/graph/sequential.hpp"
+
+#include "tinycnn/optim/all.hpp"
+#include "tinycnn/train/trainer.hpp"
+
+#include "tinycnn/io/checkpoint.hpp"
+#include "tinycnn/io/idx.hpp"
+
+#include "tinycnn/models/mnist_deep.hpp"

@@ -1,0 +1,103 @@
+// BatchNorm<options...>: per-channel normalisation over batch, height and width. Training uses
+// the batch's statistics and updates running averages; evaluation uses the running averages.
+// Trainable: beta, and gamma unless NoGamma (TensorFlow's scale=False, as in InceptionV3).
+// State (saved, not trained): running mean and running variance.
+//   BatchNorm<>                                         epsilon 1e-3, momentum 0.99, gamma
+//   BatchNorm<Epsilon<std::ratio<1, 100000>>, Momentum<std::ratio<997, 1000>>>   (ResNet)
+#pragma once
+#include <cmath>
+#include <string>
+#include <vector>
+#include <tuple>
+
+#include "tinycnn/core/tensor.hpp"
+#include "tinycnn/kernels/batch_norm.hpp"
+#include "tinycnn/layers/layer.hpp"
+#include "tinycnn/layers/options.hpp"
+
+namespace tinycnn {
+
+template <class... Opts>
+struct BatchNorm {
+  static_assert(options_allowed<std::tuple<option_kind::epsilon, option_kind::momentum, option_kind::gamma>, Opts...>,
+                "tinycnn: BatchNorm accepts only Epsilon<>, Momentum<> and WithGamma/NoGamma as options");
+  static constexpr double epsilon = pick_option<option_kind::epsilon, Epsilon<std::ratio<1, 1000>>, Opts...>::value;
+  static constexpr double momentum = pick_option<option_kind::momentum, Momentum<std::ratio<99, 100>>, Opts...>::value;
+  static constexpr bool has_gamma = pick_option<option_kind::gamma, WithGamma, Opts...>::enabled;
+
+  template <class T, class In>
+  class impl {
+    static constexpr index_t C = In::channels;
+
+   public:
+    using in_dims = In;
+    using out_dims = In;
+    static constexpr index_t num_params = (has_gamma ? 2 : 1) * C;  // [beta, gamma]
+    static constexpr index_t num_state = 2 * C;                      // [running mean, running var]
+    static constexpr index_t param_storage = storage_for<T>(num_params);
+    static constexpr index_t state_storage = storage_for<T>(num_state);
+    static constexpr double flops = 4.0 * double(In::size);
+
+    static std::string describe() { return "BatchNorm " + std::to_string(C) + (has_gamma ? "" : " nogamma"); }
+
+    void plan(index_t batch) {
+      rows_ = batch * In::height * In::width;
+      out_.reshape(shape_of<In>(batch));
+      saved_.resize(2 * C);
+    }
+    void bind(Slices<T> s) { p_ = s; }
+    void init(Rng&) {
+      std::fill(p_.params, p_.params + num_params, T(0));
+      if constexpr (has_gamma) std::fill(gamma(p_.params), gamma(p_.params) + C, T(1));
+      std::fill(p_.state, p_.state + C, T(0));
+      std::fill(p_.state + C, p_.state + 2 * C, T(1));
+    }
+    const T* forward(const T* x, Context& ctx) {
+      if (ctx.mode == Mode::Train)
+        kernels::batch_norm_forward_training(x, out_.data(), rows_, C, gamma(p_.params), p_.params,
+                                             kernels::BatchNormConfig{epsilon, momentum}, saved_.data(),
+                                             saved_.data() + C, p_.state, p_.state + C);
+      else
+        kernels::batch_norm_forward_inference(x, out_.data(), rows_, C, gamma(p_.params), p_.params, p_.state,
+                                              p_.state + C, epsilon);
+      return out_.data();
+    }
+    void backward(const T* x, const T* dy, T* dx, Context& ctx) {
+      if (ctx.mode == Mode::Eval) return backward_inference(x, dy, dx);
+      // The kernel needs somewhere to write dx even when nobody wants it: use the output buffer,
+      // which backward no longer needs.
+      kernels::batch_norm_backward(x, dy, dx ? dx : out_.data(), rows_, C, gamma(p_.params), saved_.data(),
+                                   saved_.data() + C, gamma(p_.grads), p_.grads);
+    }
+
+   private:
+    // In evaluation the statistics are constants, so the layer is a per-channel affine map:
+    // dx = dy * gamma * invstd, dgamma = sum(dy * xhat), dbeta = sum(dy). Rarely on a hot path
+    // (fine-tuning with frozen statistics), so plain loops in double.
+    void backward_inference(const T* x, const T* dy, T* dx) {
+      const T* mean = p_.state;
+      const T* var = p_.state + C;
+      const T* g = gamma(p_.params);
+      std::vector<double> dbeta(C, 0.0), dgamma(C, 0.0);
+      for (index_t r = 0; r < rows_; ++r)
+        for (index_t ch = 0; ch < C; ++ch) {
+          double invstd = 1.0 / std::sqrt(double(var[ch]) + epsilon);
+          double d = dy[r * C + ch];
+          dbeta[ch] += d;
+          dgamma[ch] += d * (double(x[r * C + ch]) - double(mean[ch])) * invstd;
+          if (dx) dx[r * C + ch] = T(d * (g ? double(g[ch]) : 1.0) * invstd);
+        }
+      for (index_t ch = 0; ch < C; ++ch) {
+        p_.grads[ch] = T(dbeta[ch]);
+        if constexpr (has_gamma) p_.grads[C + ch] = T(dgamma[ch]);
+      }
+    }
+    static T* gamma(T* base) { return has_gamma ? base + C : nullptr; }
+    index_t rows_ = 0;
+    Slices<T> p_;
+    Tensor<T> out_;
+    AlignedBuffer<T> saved_;  // batch mean and 1/stddev, for backward
+  };
+};
+
+}  // namespace tinycnn

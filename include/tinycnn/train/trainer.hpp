@@ -1,0 +1,143 @@
+// Trainer: one training step is forward -> softmax cross-entropy -> backward -> optimizer
+// update, over the network's flat parameter buffer. It also evaluates (batch norm on its running
+// statistics, dropout off) and saves and restores everything a run needs to resume: parameters,
+// batch-norm statistics, optimizer state and the step count.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+#include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/core/random.hpp"
+#include "tinycnn/io/checkpoint.hpp"
+#include "tinycnn/kernels/softmax_cross_entropy.hpp"
+#include "tinycnn/layers/layer.hpp"
+#include "tinycnn/optim/optimizer.hpp"
+
+namespace tinycnn {
+
+struct StepResult {
+  double loss = 0;        // cross-entropy (+ the weight-decay term, as TensorFlow's total_loss)
+  index_t correct = 0;    // top-1 hits in the batch
+  index_t examples = 0;
+  double accuracy() const { return examples ? double(correct) / double(examples) : 0.0; }
+};
+
+template <class Net, class Opt>
+  requires optim::OptimizerFor<Opt, typename Net::value_type>
+class Trainer {
+ public:
+  using T = typename Net::value_type;
+
+  Trainer(Net& net, Opt optimizer, std::uint64_t seed = 1234)
+      : net_(net),
+        opt_(std::move(optimizer)),
+        opt_state_(Opt::state_per_param * index_t(net.parameters().size())),
+        rng_(seed) {
+    opt_.init_state(opt_state_.span());
+    plan_batch();
+  }
+
+  // One step on net.batch() images (NHWC) and their labels.
+  StepResult train_step(const T* images, const std::int32_t* labels) {
+    plan_batch();
+    Context ctx{Mode::Train, &rng_};
+    const index_t n = net_.batch();
+    const T* logits = net_.forward(images, ctx);
+    StepResult r;
+    r.examples = n;
+    r.correct = kernels::count_correct(logits, labels, n, Net::classes);
+    r.loss = kernels::softmax_cross_entropy(logits, labels, n, Net::classes, dlogits_.data());
+    if (opt_.weight_decay != 0.0) r.loss += opt_.weight_decay * 0.5 * sum_of_squares();
+    if (!std::isfinite(r.loss))
+      throw Error("the loss became " + std::to_string(r.loss) + " at step " + std::to_string(step_ + 1) +
+                  ": lower the learning rate or check the input data");
+    net_.backward(images, dlogits_.data(), ctx);
+    opt_.update(net_.parameters(), std::span<const T>(net_.gradients()), opt_state_.span(), step_,
+                opt_.learning_rate(step_));
+    ++step_;
+    return r;
+  }
+
+  // Loss and accuracy over `count` images, in batches of net.batch(); a last partial batch is
+  // padded with copies of its first image, whose results are not counted.
+  StepResult evaluate(const T* images, const std::int32_t* labels, index_t count) {
+    plan_batch();
+    Context ctx{Mode::Eval, &rng_};
+    const index_t n = net_.batch(), image = Net::in_dims::size;
+    StepResult total;
+    double loss_sum = 0;
+    for (index_t start = 0; start < count; start += n) {
+      const index_t rows = std::min(n, count - start);
+      const T* batch_images = images + start * image;
+      const std::int32_t* batch_labels = labels + start;
+      if (rows < n) {
+        std::copy(batch_images, batch_images + rows * image, pad_images_.data());
+        std::copy(batch_labels, batch_labels + rows, pad_labels_.begin());
+        for (index_t i = rows; i < n; ++i) {
+          std::copy(batch_images, batch_images + image, pad_images_.data() + i * image);
+          pad_labels_[std::size_t(i)] = batch_labels[0];
+        }
+        batch_images = pad_images_.data();
+        batch_labels = pad_labels_.data();
+      }
+      const T* logits = net_.forward(batch_images, ctx);
+      total.correct += kernels::count_correct(logits, batch_labels, rows, Net::classes);
+      loss_sum += kernels::softmax_cross_entropy(logits, batch_labels, rows, Net::classes) * double(rows);
+      total.examples += rows;
+    }
+    total.loss = total.examples ? loss_sum / double(total.examples) : 0.0;
+    return total;
+  }
+
+  std::int64_t step() const { return step_; }
+  const Opt& optimizer() const { return opt_; }
+  Rng& rng() { return rng_; }
+
+  // Everything needed to resume: parameters, batch-norm statistics, optimizer state, step.
+  void save(const std::filesystem::path& file) const {
+    save_checkpoint<T>(file, signature(), step_,
+                       {{"params", std::span<const T>(net_.parameters())},
+                        {"state", std::span<const T>(net_.state())},
+                        {"optimizer", opt_state_.span()}});
+  }
+  void load(const std::filesystem::path& file) {
+    step_ = load_checkpoint<T>(file, signature(),
+                               {{"params", net_.parameters()}, {"state", net_.state()}, {"optimizer", opt_state_.span()}});
+  }
+  // A checkpoint fits when model, element type and optimizer are the same.
+  std::string signature() const {
+    return Net::signature() + " | " + (sizeof(T) == 4 ? "float" : "double") + " | " + opt_.name();
+  }
+
+ private:
+  void plan_batch() {
+    const index_t n = net_.batch();
+    if (dlogits_.size() != n * Net::classes) {
+      dlogits_.resize(n * Net::classes);
+      pad_images_.resize(n * Net::in_dims::size);
+      pad_labels_.assign(std::size_t(n), 0);
+    }
+  }
+  double sum_of_squares() const {
+    std::span<const T> w = net_.parameters();
+    double s = 0;
+#pragma omp parallel for reduction(+ : s) num_threads(parallel::intra_threads()) if (w.size() > (1u << 16))
+    for (std::size_t i = 0; i < w.size(); ++i) s += double(w[i]) * double(w[i]);
+    return s;
+  }
+
+  Net& net_;
+  Opt opt_;
+  AlignedBuffer<T> opt_state_;
+  Rng rng_;
+  std::int64_t step_ = 0;
+  AlignedBuffer<T> dlogits_, pad_images_;
+  std::vector<std::int32_t> pad_labels_;
+};
+
+}  // namespace tinycnn

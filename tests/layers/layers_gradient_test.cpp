@@ -1,0 +1,79 @@
+// Every built-in layer's backward against central finite differences, in double.
+#include <doctest/doctest.h>
+
+#include "tinycnn/all.hpp"
+
+using namespace tinycnn;
+
+namespace {
+constexpr double kTol = 1e-7;
+
+void expect_pass(const GradientCheck& r) {
+  INFO(r.worst);
+  CHECK(r.passed(kTol));
+  CHECK(r.inputs_checked > 0);
+}
+}  // namespace
+
+TEST_CASE("ReLU") { expect_pass(check_gradients<ReLU>(Input<3, 4, 5>{}, 2)); }
+
+TEST_CASE("MaxPool: VALID, SAME, overlapping windows") {
+  expect_pass(check_gradients<MaxPool<2>>(Input<4, 6, 3>{}, 2));
+  expect_pass(check_gradients<MaxPool<3, Stride<2>, Pad::Same>>(Input<7, 5, 2>{}, 2));
+  expect_pass(check_gradients<MaxPool<3, Stride<1>>>(Input<5, 5, 9>{}, 1));
+}
+
+TEST_CASE("AvgPool and GlobalAvgPool") {
+  expect_pass(check_gradients<AvgPool<3, Stride<2>, Pad::Same>>(Input<7, 6, 3>{}, 2));
+  expect_pass(check_gradients<AvgPool<2>>(Input<4, 4, 10>{}, 1));
+  expect_pass(check_gradients<GlobalAvgPool>(Input<3, 5, 11>{}, 2));
+}
+
+TEST_CASE("BatchNorm in training mode, with and without gamma") {
+  auto with = check_gradients<BatchNorm<>>(Input<3, 3, 5>{}, 3);
+  expect_pass(with);
+  CHECK(with.params_checked >= 10);  // beta and gamma (and the zero padding after them)
+  auto without = check_gradients<BatchNorm<NoGamma, Epsilon<std::ratio<1, 100000>>>>(Input<2, 3, 9>{}, 2);
+  expect_pass(without);
+  CHECK(without.params_checked >= 9);
+}
+
+TEST_CASE("BatchNorm in evaluation mode is an affine map with the running statistics") {
+  expect_pass(check_gradients<BatchNorm<>>(Input<2, 2, 4>{}, 2, 1, Mode::Eval));
+}
+
+TEST_CASE("Dropout with a fixed mask, and as identity in evaluation") {
+  expect_pass(check_gradients<Dropout<Percent<50>>>(Input<1, 1, 40>{}, 3));
+  expect_pass(check_gradients<Dropout<Percent<30>>>(Input<2, 2, 3>{}, 2, 1, Mode::Eval));
+}
+
+TEST_CASE("a small Residual block with a projection shortcut") {
+  using Block = Sequential<
+      Residual<Sequential<Conv2D<4, 3, Stride<2>, NoBias>, BatchNorm<>, ReLU, Conv2D<4, 3, NoBias>, BatchNorm<>>,
+               Sequential<Conv2D<4, 1, Stride<2>, NoBias>, BatchNorm<>>>,
+      ReLU>;
+  expect_pass(check_gradients<Block>(Input<5, 5, 3>{}, 2));
+}
+
+TEST_CASE("a Residual block with the identity shortcut, repeated") {
+  using Block = Residual<Sequential<Conv2D<3, 3>, ReLU, Conv2D<3, 1>>>;
+  expect_pass(check_gradients<Sequential<Repeat<3, Block>, ReLU>>(Input<4, 4, 3>{}, 2));
+}
+
+TEST_CASE("a small Concat (Inception-style) graph") {
+  using Module = Concat<Conv2D<2, 1>,
+                        Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>,
+                        Sequential<AvgPool<3, Stride<1>, Pad::Same>, Conv2D<1, 1>>,
+                        MaxPool<3, Stride<1>, Pad::Same>>;
+  using Impl = impl_of<Module, double, Dims<5, 4, 3>>;
+  static_assert(std::is_same_v<Impl::out_dims, Dims<5, 4, 2 + 2 + 1 + 3>>);
+  expect_pass(check_gradients<Sequential<Module, Flatten, Dense<3>>>(Input<5, 4, 3>{}, 2));
+}
+
+TEST_CASE("the mnist_deep model: shapes, parameter count, signature") {
+  using Net = Network<models::MnistDeep, float, models::MnistInput::dims>;
+  static_assert(std::is_same_v<Net::out_dims, Dims<1, 1, 10>>);
+  // 5*5*1*32+32 + 5*5*32*64+64 + 7*7*64*1024+1024 + 1024*10+10
+  static_assert(Net::num_params == 3274634);
+  CHECK(Net::signature().find("Conv2D 5x5/1 SAME 1->32") != std::string::npos);
+}

@@ -1,0 +1,101 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "tinycnn/all.hpp"
+
+using namespace tinycnn;
+
+namespace {
+
+// A learnable synthetic task: the class is which quadrant of an 8x8 image holds a bright blob.
+void make_batch(Rng& rng, index_t n, float* images, std::int32_t* labels) {
+  for (index_t i = 0; i < n; ++i) {
+    int label = int(rng.below(4));
+    labels[i] = label;
+    for (index_t p = 0; p < 64; ++p) images[i * 64 + p] = float(rng.uniform(0, 0.3));
+    int oy = (label / 2) * 4, ox = (label % 2) * 4;
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < 3; ++x) images[i * 64 + (oy + y + int(rng.below(2))) * 8 + ox + x] = 1.0f;
+  }
+}
+
+using Small = Sequential<Conv2D<8, 3>, BatchNorm<>, ReLU, MaxPool<2>, Conv2D<8, 3>, ReLU, Flatten, Dense<16>, ReLU,
+                         Dropout<Percent<10>>, Dense<4>>;
+
+}  // namespace
+
+TEST_CASE("training a small network makes the loss fall and the accuracy rise") {
+  auto net = make_model<Small>(Input<8, 8, 1>{}, 16);
+  net.init(3);
+  Trainer trainer(net, optim::Adam{.learning_rate = optim::Constant{0.01}});
+  Rng data(5);
+  std::vector<float> images(16 * 64);
+  std::vector<std::int32_t> labels(16);
+  double first = 0, last = 0;
+  for (int step = 0; step < 120; ++step) {
+    make_batch(data, 16, images.data(), labels.data());
+    auto r = trainer.train_step(images.data(), labels.data());
+    if (step == 0) first = r.loss;
+    if (step >= 110) last += r.loss / 10;
+  }
+  CHECK(trainer.step() == 120);
+  CHECK(first > 1.0);  // about log(4) = 1.39 before any learning
+  CHECK(last < 0.3 * first);
+  std::vector<float> test_images(200 * 64);
+  std::vector<std::int32_t> test_labels(200);
+  make_batch(data, 200, test_images.data(), test_labels.data());
+  auto eval = trainer.evaluate(test_images.data(), test_labels.data(), 200);  // 12 full batches + 8
+  CHECK(eval.examples == 200);
+  CHECK(eval.accuracy() > 0.8);
+}
+
+TEST_CASE("a checkpoint restores parameters, statistics, optimizer state and step exactly") {
+  namespace fs = std::filesystem;
+  fs::path file = fs::temp_directory_path() / ("tinycnn_trainer_test_" + std::to_string(::getpid()) + ".ckpt");
+  Rng data(9);
+  std::vector<float> images(16 * 64);
+  std::vector<std::int32_t> labels(16);
+  make_batch(data, 16, images.data(), labels.data());
+
+  auto a = make_model<Small>(Input<8, 8, 1>{}, 16);
+  a.init(1);
+  Trainer ta(a, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true});
+  for (int i = 0; i < 3; ++i) ta.train_step(images.data(), labels.data());
+  ta.save(file);
+
+  auto b = make_model<Small>(Input<8, 8, 1>{}, 16);
+  b.init(2);  // different weights, all replaced by the load
+  Trainer tb(b, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true});
+  tb.load(file);
+  CHECK(tb.step() == 3);
+  // Same state: the next step is bit-identical (same dropout stream: seed both trainers' rngs).
+  ta.rng() = Rng(77);
+  tb.rng() = Rng(77);
+  auto ra = ta.train_step(images.data(), labels.data());
+  auto rb = tb.train_step(images.data(), labels.data());
+  CHECK(ra.loss == rb.loss);
+  CHECK(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
+
+  // A different optimizer's checkpoint is refused.
+  auto c = make_model<Small>(Input<8, 8, 1>{}, 16);
+  Trainer tc(c, optim::Adam{});
+  CHECK_THROWS_AS(tc.load(file), Error);
+  fs::remove(file);
+}
+
+TEST_CASE("a diverging run stops with a message naming the step") {
+  auto net = make_model<Sequential<Flatten, Dense<4>>>(Input<8, 8, 1>{}, 4);
+  net.init(1);
+  Trainer trainer(net, optim::Sgd{.learning_rate = optim::Constant{1e30}});
+  std::vector<float> images(4 * 64, 1e10f);
+  std::vector<std::int32_t> labels = {0, 1, 2, 3};
+  bool threw = false;
+  try {
+    for (int i = 0; i < 5; ++i) trainer.train_step(images.data(), labels.data());
+  } catch (const Error& e) {
+    threw = true;
+    CHECK(std::string(e.what()).find("at step") != std::string::npos);
+  }
+  CHECK(threw);
+}
