@@ -1,0 +1,417 @@
+// Training checkpoints: a small self-checking binary format, written so that a crash or a full
+// disk during a save never costs the previous checkpoint.
+//
+// Layout (version 1, every integer little-endian):
+//   magic      8 bytes  "TINYCKPT"
+//   version    u32      kCheckpointVersion
+//   elem_size  u32      4 (float) or 8 (double)
+//   step       i64      the training step the state belongs to
+//   sig_len    u64, then sig_len bytes: the model signature (e.g. a description of the layers)
+//   n_sections u32, then per section:
+//     name_len u32, then name_len bytes of name
+//     count    u64, then count * elem_size bytes of data
+//   checksum   u64      FNV-1a 64 over every byte before it
+//
+// Sections are named flat arrays of any length ("params", "state", "optimizer", ...), so a model
+// with more kinds of state needs no new format version. Loading verifies the checksum before it
+// judges the contents, so a corrupt file is reported as corrupt rather than as, say, a signature
+// mismatch caused by a flipped byte. Data is loaded into temporaries first: a refused load leaves
+// the caller's buffers as they were.
+//
+// FNV-1a runs at roughly 1 GB/s, a fraction of a second for the largest models this library
+// trains on a CPU, and needs no table or library.
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "tinycnn/core/error.hpp"
+
+namespace tinycnn {
+
+static_assert(std::endian::native == std::endian::little,
+              "tinycnn checkpoints are stored little-endian and this code does not byte-swap");
+
+inline constexpr std::uint32_t kCheckpointVersion = 1;
+
+template <class T>
+concept CheckpointElement =
+    std::is_same_v<std::remove_const_t<T>, float> || std::is_same_v<std::remove_const_t<T>, double>;
+
+// One named array: the source of a save (T const) or the destination of a load.
+template <class T>
+  requires CheckpointElement<T>
+struct CheckpointSection {
+  std::string name;
+  std::span<T> data;
+};
+template <class T>
+using CheckpointSectionConst = CheckpointSection<const T>;
+
+// What a checkpoint holds, as read by inspect_checkpoint.
+struct CheckpointInfo {
+  struct Section {
+    std::string name;
+    std::uint64_t count = 0;  // elements
+  };
+  std::uint32_t version = 0;
+  std::uint32_t element_size = 0;
+  std::int64_t step = 0;
+  std::string signature;
+  std::vector<Section> sections;
+};
+
+namespace detail::ckpt {
+
+inline constexpr char kMagic[8] = {'T', 'I', 'N', 'Y', 'C', 'K', 'P', 'T'};
+inline constexpr std::uint32_t kMaxNameLength = 4096;
+
+inline std::string where(const std::filesystem::path& file) { return "checkpoint '" + file.string() + "': "; }
+
+inline const char* type_name(std::uint32_t element_size) {
+  return element_size == 4 ? "float" : element_size == 8 ? "double" : "unknown type";
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+struct Fnv1a {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  void update(const void* p, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    std::uint64_t x = h;
+    for (std::size_t i = 0; i < n; ++i) x = (x ^ b[i]) * 0x100000001b3ull;
+    h = x;
+  }
+};
+
+// Removes the temporary file unless the save reached its rename.
+class TempFile {
+ public:
+  TempFile(const std::filesystem::path& target, std::filesystem::path tmp)
+      : target_(target), tmp_(std::move(tmp)) {
+    f_ = std::fopen(tmp_.c_str(), "wb");
+    if (!f_) {
+      int e = errno;
+      throw Error(where(target_) + "cannot create the temporary file '" + tmp_.string() + "': " + std::strerror(e));
+    }
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (f_) std::fclose(f_);
+    if (!committed_) {
+      std::error_code ec;
+      std::filesystem::remove(tmp_, ec);
+    }
+  }
+
+  void write(const void* p, std::size_t n) {
+    if (n == 0) return;
+    hash_.update(p, n);
+    if (std::fwrite(p, 1, n, f_) != n) fail("write to");
+  }
+  template <class U>
+  void put(U v) {
+    write(&v, sizeof v);
+  }
+
+  void finish() {
+    std::uint64_t sum = hash_.h;
+    if (std::fwrite(&sum, 1, sizeof sum, f_) != sizeof sum) fail("write to");
+    if (std::fflush(f_) != 0) fail("flush of");
+    // Without fsync a crash shortly after the rename can leave an empty file under the name.
+    if (::fsync(::fileno(f_)) != 0) fail("fsync of");
+    if (std::fclose(std::exchange(f_, nullptr)) != 0) fail("close of");
+    std::error_code ec;
+    std::filesystem::rename(tmp_, target_, ec);
+    if (ec) throw Error(where(target_) + "cannot rename '" + tmp_.string() + "' over it: " + ec.message());
+    committed_ = true;
+    // Make the rename itself durable; a failure here loses nothing that was there before.
+    auto dir = target_.parent_path();
+    if (dir.empty()) dir = ".";
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      (void)::fsync(fd);
+      ::close(fd);
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const char* operation) const {
+    int e = errno;  // before anything below can change it
+    throw Error(where(target_) + operation + " '" + tmp_.string() + "' failed: " + std::strerror(e) +
+                " (the previous checkpoint, if any, is untouched)");
+  }
+
+  std::filesystem::path target_;
+  std::filesystem::path tmp_;
+  std::FILE* f_ = nullptr;
+  Fnv1a hash_;
+  bool committed_ = false;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::filesystem::path& file) : file_(file) {
+    std::error_code ec;
+    auto st = std::filesystem::status(file, ec);
+    if (!std::filesystem::exists(st)) fail("file not found");
+    if (std::filesystem::is_directory(st)) fail("is a directory, not a file");
+    f_.reset(std::fopen(file.c_str(), "rb"));
+    if (!f_) fail_errno("cannot open");
+    auto size = std::filesystem::file_size(file, ec);
+    if (ec) fail("cannot get the file size: " + ec.message());
+    remaining_ = size;
+  }
+
+  std::uint64_t remaining() const { return remaining_; }
+  std::uint64_t hash() const { return hash_.h; }
+
+  // Every length is checked against the bytes left before anything is read or allocated.
+  void need(std::uint64_t n, const std::string& what) const {
+    if (n > remaining_)
+      fail("file is truncated or corrupt: " + what + " needs " + std::to_string(n) + " bytes, only " +
+           std::to_string(remaining_) + " remain");
+  }
+  void read(void* dst, std::size_t n, const std::string& what, bool hashed = true) {
+    need(n, what);
+    if (n == 0) return;
+    if (std::fread(dst, 1, n, f_.get()) != n) {
+      if (std::ferror(f_.get())) fail_errno("read error");
+      fail("file is truncated: it ended while reading " + what);
+    }
+    remaining_ -= n;
+    if (hashed) hash_.update(dst, n);
+  }
+  template <class U>
+  U get(const std::string& what) {
+    U v;
+    read(&v, sizeof v, what);
+    return v;
+  }
+  void skip(std::uint64_t n, const std::string& what) {
+    need(n, what);
+    unsigned char buf[1 << 16];
+    while (n > 0) {
+      auto k = static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof buf));
+      read(buf, k, what);
+      n -= k;
+    }
+  }
+
+  // errno is read first: building the message may change it.
+  [[noreturn]] void fail_errno(const char* what) const {
+    int e = errno;
+    fail(std::string(what) + ": " + std::strerror(e));
+  }
+  [[noreturn]] void fail(const std::string& problem) const { throw Error(where(file_) + problem); }
+
+ private:
+  std::filesystem::path file_;
+  std::unique_ptr<std::FILE, FileCloser> f_;
+  std::uint64_t remaining_ = 0;
+  Fnv1a hash_;
+};
+
+// Where a section's data should go: count * element_size bytes, or nullptr to skip it.
+using SectionSink = std::function<void*(const std::string& name, std::uint64_t count, std::uint32_t element_size)>;
+
+// Reads and verifies the whole file (structure, checksum, no trailing bytes, unique names).
+inline CheckpointInfo read_checkpoint(const std::filesystem::path& file, const SectionSink& sink) {
+  Reader in(file);
+  CheckpointInfo info;
+
+  char magic[8];
+  if (in.remaining() < sizeof magic)
+    in.fail("too short to be a tinycnn checkpoint (" + std::to_string(in.remaining()) + " bytes)");
+  in.read(magic, sizeof magic, "the magic");
+  if (std::memcmp(magic, kMagic, sizeof magic) != 0) in.fail("not a tinycnn checkpoint (bad magic)");
+  info.version = in.get<std::uint32_t>("the format version");
+  // Nothing after the version can be parsed without knowing it, so it is judged before the
+  // checksum is available.
+  if (info.version != kCheckpointVersion)
+    in.fail("unsupported checkpoint format version " + std::to_string(info.version) +
+            " (this build reads version " + std::to_string(kCheckpointVersion) + ")");
+  info.element_size = in.get<std::uint32_t>("the element size");
+  if (info.element_size == 0 || info.element_size > 16)
+    in.fail("file is corrupt: element size " + std::to_string(info.element_size));
+  info.step = in.get<std::int64_t>("the step");
+  auto sig_len = in.get<std::uint64_t>("the signature length");
+  in.need(sig_len, "the signature");
+  info.signature.resize(static_cast<std::size_t>(sig_len));
+  in.read(info.signature.data(), info.signature.size(), "the signature");
+
+  auto n_sections = in.get<std::uint32_t>("the section count");
+  // Each section takes at least 12 bytes, which bounds a corrupt count before the loop.
+  in.need(std::uint64_t{n_sections} * 12, std::to_string(n_sections) + " sections");
+  for (std::uint32_t s = 0; s < n_sections; ++s) {
+    const std::string which = "section " + std::to_string(s);
+    auto name_len = in.get<std::uint32_t>("the name length of " + which);
+    if (name_len > kMaxNameLength)
+      in.fail("file is corrupt: " + which + " has a name of " + std::to_string(name_len) + " bytes");
+    CheckpointInfo::Section sec;
+    sec.name.resize(name_len);
+    in.read(sec.name.data(), name_len, "the name of " + which);
+    sec.count = in.get<std::uint64_t>("the size of section '" + sec.name + "'");
+    const std::string data_what = "the data of section '" + sec.name + "'";
+    if (sec.count > in.remaining() / info.element_size)
+      in.fail("file is truncated or corrupt: section '" + sec.name + "' claims " + std::to_string(sec.count) +
+              " elements of " + std::to_string(info.element_size) + " bytes, only " +
+              std::to_string(in.remaining()) + " bytes remain");
+    const std::uint64_t bytes = sec.count * info.element_size;
+    if (void* dst = sink ? sink(sec.name, sec.count, info.element_size) : nullptr)
+      in.read(dst, static_cast<std::size_t>(bytes), data_what);
+    else
+      in.skip(bytes, data_what);
+    info.sections.push_back(std::move(sec));
+  }
+
+  const std::uint64_t computed = in.hash();
+  std::uint64_t stored = 0;
+  in.read(&stored, sizeof stored, "the checksum", /*hashed=*/false);
+  if (stored != computed) in.fail("checksum mismatch: the file is corrupt");
+  if (in.remaining() != 0)
+    in.fail("file is corrupt: " + std::to_string(in.remaining()) + " unexpected bytes after the checksum");
+  for (std::size_t i = 0; i < info.sections.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (info.sections[i].name == info.sections[j].name)
+        in.fail("section '" + info.sections[i].name + "' appears twice");
+  return info;
+}
+
+template <class Sections>
+void check_names(const Sections& sections, const std::filesystem::path& file, const char* verb) {
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const std::string& name = sections[i].name;
+    if (name.empty()) throw Error(where(file) + "cannot " + verb + " a section with an empty name");
+    if (name.size() > kMaxNameLength)
+      throw Error(where(file) + "cannot " + verb + " section '" + name.substr(0, 40) + "...': name longer than " +
+                  std::to_string(kMaxNameLength) + " bytes");
+    for (std::size_t j = 0; j < i; ++j)
+      if (sections[j].name == name)
+        throw Error(where(file) + "cannot " + verb + " section '" + name + "' twice");
+  }
+}
+
+}  // namespace detail::ckpt
+
+// Writes <file>.tmp-<pid> next to the target, syncs it, then renames it over the target: the
+// target is either the old checkpoint or the complete new one, never a mixture.
+template <class T>
+  requires CheckpointElement<T>
+void save_checkpoint(const std::filesystem::path& file, std::string_view signature, std::int64_t step,
+                     std::span<const CheckpointSection<const T>> sections) {
+  namespace ck = detail::ckpt;
+  ck::check_names(sections, file, "save");
+  require(sections.size() <= 0xffffffffu, ck::where(file) + "too many sections");
+
+  std::filesystem::path tmp = file;
+  tmp += ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
+  ck::TempFile out(file, tmp);
+
+  out.write(ck::kMagic, sizeof ck::kMagic);
+  out.put<std::uint32_t>(kCheckpointVersion);
+  out.put<std::uint32_t>(sizeof(T));
+  out.put<std::int64_t>(step);
+  out.put<std::uint64_t>(signature.size());
+  out.write(signature.data(), signature.size());
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(sections.size()));
+  for (const auto& s : sections) {
+    out.put<std::uint32_t>(static_cast<std::uint32_t>(s.name.size()));
+    out.write(s.name.data(), s.name.size());
+    out.put<std::uint64_t>(s.data.size());
+    out.write(s.data.data(), s.data.size_bytes());
+  }
+  out.finish();
+}
+
+template <class T>
+  requires CheckpointElement<T>
+void save_checkpoint(const std::filesystem::path& file, std::string_view signature, std::int64_t step,
+                     std::initializer_list<CheckpointSection<const T>> sections) {
+  save_checkpoint<T>(file, signature, step, std::span<const CheckpointSection<const T>>(sections.begin(), sections.size()));
+}
+
+// Reads everything, verifies it, and only then fills the caller's sections, whose sizes must
+// match the file exactly. Sections in the file that are not asked for are checked and ignored.
+// Returns the step stored in the file.
+template <class T>
+  requires(CheckpointElement<T> && !std::is_const_v<T>)
+std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature,
+                             std::span<const CheckpointSection<T>> sections) {
+  namespace ck = detail::ckpt;
+  ck::check_names(sections, file, "load");
+  std::vector<std::unique_ptr<T[]>> staged(sections.size());
+  auto sink = [&](const std::string& name, std::uint64_t count, std::uint32_t element_size) -> void* {
+    if (element_size != sizeof(T)) return nullptr;
+    for (std::size_t i = 0; i < sections.size(); ++i)
+      if (sections[i].name == name && sections[i].data.size() == count) {
+        staged[i].reset(new T[static_cast<std::size_t>(count)]);
+        return staged[i].get();
+      }
+    return nullptr;
+  };
+  CheckpointInfo info = ck::read_checkpoint(file, sink);
+
+  auto fail = [&](const std::string& problem) { throw Error(ck::where(file) + problem); };
+  if (info.element_size != sizeof(T))
+    fail("element type mismatch: the file holds " + std::to_string(info.element_size) + "-byte elements (" +
+         ck::type_name(info.element_size) + "), the caller expects " + std::to_string(sizeof(T)) + "-byte (" +
+         ck::type_name(sizeof(T)) + ")");
+  if (info.signature != signature) {
+    std::size_t at = 0;
+    while (at < signature.size() && at < info.signature.size() && signature[at] == info.signature[at]) ++at;
+    fail("model signature mismatch (first difference at character " + std::to_string(at) + "): expected \"" +
+         std::string(signature) + "\", found \"" + info.signature + "\"");
+  }
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const auto& want = sections[i];
+    auto it = std::find_if(info.sections.begin(), info.sections.end(),
+                           [&](const CheckpointInfo::Section& s) { return s.name == want.name; });
+    if (it == info.sections.end()) {
+      std::string present;
+      for (const auto& s : info.sections) present += (present.empty() ? "'" : ", '") + s.name + "'";
+      fail("section '" + want.name + "' is missing (the file has " + (present.empty() ? "no sections" : present) + ")");
+    }
+    if (it->count != want.data.size())
+      fail("size mismatch in section '" + want.name + "': the file holds " + std::to_string(it->count) +
+           " elements, expected " + std::to_string(want.data.size()));
+  }
+  for (std::size_t i = 0; i < sections.size(); ++i)
+    if (!sections[i].data.empty()) std::copy_n(staged[i].get(), sections[i].data.size(), sections[i].data.data());
+  return info.step;
+}
+
+template <class T>
+  requires(CheckpointElement<T> && !std::is_const_v<T>)
+std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature,
+                             std::initializer_list<CheckpointSection<T>> sections) {
+  return load_checkpoint<T>(file, signature, std::span<const CheckpointSection<T>>(sections.begin(), sections.size()));
+}
+
+// Reads and verifies a checkpoint (checksum included) without loading it: for tools, and for
+// choosing the element type before a load.
+inline CheckpointInfo inspect_checkpoint(const std::filesystem::path& file) {
+  return detail::ckpt::read_checkpoint(file, nullptr);
+}
+
+}  // namespace tinycnn

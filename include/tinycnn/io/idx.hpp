@@ -1,0 +1,390 @@
+// MNIST-format IDX files (plain or gzip-compressed) and the MNIST / Fashion-MNIST datasets built
+// from them, plus the small helpers a training loop needs to walk a dataset in batches.
+//
+// IDX layout: two zero bytes, a type byte (0x08 = unsigned byte, the only type read here), the
+// number of dimensions, each dimension as a big-endian uint32, then the data in row-major order.
+//
+// A file is treated as gzip when it starts with the gzip magic 1f 8b, whatever its name, because
+// downloads are often renamed or decompressed in place. Reading gzip needs zlib: link
+// tinycnn::zlib, which defines TINYCNN_WITH_ZLIB.
+//
+// Every problem with a file is an Error naming the file and what is wrong. Sizes in a header are
+// checked before anything is allocated, so a corrupt header cannot ask for gigabytes.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/core/random.hpp"
+#include "tinycnn/core/shape.hpp"
+#include "tinycnn/core/tensor.hpp"
+
+#ifdef TINYCNN_WITH_ZLIB
+#include <zlib.h>
+#endif
+
+namespace tinycnn {
+
+// The decoded contents of an IDX file of unsigned bytes.
+struct IdxArray {
+  std::vector<std::uint32_t> dims;
+  std::vector<std::uint8_t> data;  // row-major, product(dims) bytes
+};
+
+// Limits that separate a real dataset from a corrupt header. The largest public IDX datasets
+// (EMNIST by_class, about 640 MB of images) stay well below them.
+inline constexpr int kIdxMaxDims = 8;
+inline constexpr std::uint64_t kIdxMaxBytes = std::uint64_t{1} << 32;
+
+namespace detail {
+
+inline std::string idx_where(const std::filesystem::path& file) {
+  return "IDX file '" + file.string() + "': ";
+}
+
+inline std::string dims_text(const std::vector<std::uint32_t>& dims) {
+  std::string s;
+  for (std::uint32_t v : dims) s += (s.empty() ? "" : " x ") + std::to_string(v);
+  return s;
+}
+
+inline std::string hex_byte(unsigned v) {
+  static constexpr char digits[] = "0123456789abcdef";
+  return std::string("0x") + digits[(v >> 4) & 15] + digits[v & 15];
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+#ifdef TINYCNN_WITH_ZLIB
+struct GzCloser {
+  void operator()(gzFile g) const { gzclose(g); }
+};
+#endif
+
+// One interface over a plain FILE and a zlib stream, so the header and data are parsed once.
+class IdxSource {
+ public:
+  explicit IdxSource(const std::filesystem::path& file) : file_(file) {
+    std::error_code ec;
+    auto st = std::filesystem::status(file, ec);
+    if (!std::filesystem::exists(st)) fail("file not found");
+    if (std::filesystem::is_directory(st)) fail("is a directory, not a file");
+
+    plain_.reset(std::fopen(file.c_str(), "rb"));
+    if (!plain_) fail_errno("cannot open");
+    unsigned char magic[2] = {0, 0};
+    std::size_t got = std::fread(magic, 1, 2, plain_.get());
+    if (std::ferror(plain_.get())) fail_errno("read error");
+    gzip_ = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    if (!gzip_) {
+      std::rewind(plain_.get());
+      auto size = std::filesystem::file_size(file, ec);
+      if (!ec) plain_size_ = size;
+      return;
+    }
+#ifdef TINYCNN_WITH_ZLIB
+    plain_.reset();
+    gz_.reset(gzopen(file.c_str(), "rb"));
+    if (!gz_) fail_errno("cannot open as gzip");
+    gzbuffer(gz_.get(), 1 << 18);  // the default 8 KiB makes decompression call overhead-bound
+#else
+    fail(
+        "the file is gzip-compressed but tinycnn was built without zlib; link tinycnn::zlib "
+        "(which defines TINYCNN_WITH_ZLIB) or decompress the file with gunzip");
+#endif
+  }
+
+  bool gzip() const { return gzip_; }
+  // Bytes left in a plain file, known before reading; none for gzip (the size on disk says
+  // little about the decompressed size).
+  bool size_known() const { return !gzip_ && plain_size_ != kUnknown; }
+  std::uint64_t remaining() const { return plain_size_ - consumed_; }
+
+  // Reads up to n bytes; fewer only at the end of the data. I/O and decompression errors throw.
+  std::size_t read(void* dst, std::size_t n) {
+    std::size_t total = 0;
+    auto* out = static_cast<unsigned char*>(dst);
+    while (total < n) {
+      std::size_t want = std::min<std::size_t>(n - total, std::size_t{1} << 24);
+      std::size_t got = 0;
+      if (plain_) {
+        got = std::fread(out + total, 1, want, plain_.get());
+        if (got < want && std::ferror(plain_.get())) fail_errno("read error");
+      }
+#ifdef TINYCNN_WITH_ZLIB
+      else {
+        int r = gzread(gz_.get(), out + total, static_cast<unsigned>(want));
+        check_gz();
+        got = r > 0 ? static_cast<std::size_t>(r) : 0;
+      }
+#endif
+      total += got;
+      consumed_ += got;
+      if (got < want) break;
+    }
+    return total;
+  }
+
+  // errno is read first: building the message may change it.
+  [[noreturn]] void fail_errno(const char* what) const {
+    int e = errno;
+    fail(std::string(what) + ": " + std::strerror(e));
+  }
+  [[noreturn]] void fail(const std::string& problem) const { throw Error(idx_where(file_) + problem); }
+
+ private:
+#ifdef TINYCNN_WITH_ZLIB
+  void check_gz() {
+    int err = Z_OK;
+    const char* msg = gzerror(gz_.get(), &err);
+    // zlib reports a stream cut short as Z_BUF_ERROR rather than as an error return.
+    if (err == Z_BUF_ERROR) fail("the gzip stream is truncated (compressed data ends early)");
+    if (err == Z_ERRNO) fail_errno("read error");
+    if (err != Z_OK) fail(std::string("corrupt gzip data: ") + (msg ? msg : "unknown zlib error"));
+  }
+  std::unique_ptr<gzFile_s, GzCloser> gz_;
+#endif
+  static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
+  std::filesystem::path file_;
+  std::unique_ptr<std::FILE, FileCloser> plain_;
+  bool gzip_ = false;
+  std::uint64_t plain_size_ = kUnknown;
+  std::uint64_t consumed_ = 0;
+};
+
+}  // namespace detail
+
+inline IdxArray read_idx(const std::filesystem::path& file) {
+  detail::IdxSource src(file);
+  const std::string kind = src.gzip() ? " after decompression" : "";
+
+  unsigned char head[4];
+  std::size_t got = src.read(head, 4);
+  if (got < 4)
+    src.fail("too short to be an IDX file: " + std::to_string(got) + " bytes" + kind +
+             "; the header alone needs at least 8");
+  if (head[0] != 0 || head[1] != 0)
+    src.fail("bad magic: the file starts with " + detail::hex_byte(head[0]) + " " +
+             detail::hex_byte(head[1]) + ", an IDX file starts with 0x00 0x00");
+  if (head[2] != 0x08) {
+    const char* name = "unknown";
+    switch (head[2]) {
+      case 0x09: name = "signed byte"; break;
+      case 0x0B: name = "int16"; break;
+      case 0x0C: name = "int32"; break;
+      case 0x0D: name = "float32"; break;
+      case 0x0E: name = "float64"; break;
+      default: break;
+    }
+    src.fail("unsupported element type " + detail::hex_byte(head[2]) + " (" + name +
+             "); only 0x08 (unsigned byte) is supported");
+  }
+  int ndims = head[3];
+  if (ndims == 0) src.fail("the header declares zero dimensions");
+  if (ndims > kIdxMaxDims)
+    src.fail("the header declares " + std::to_string(ndims) + " dimensions, more than the " +
+             std::to_string(kIdxMaxDims) + " any dataset uses (corrupt header?)");
+
+  std::array<unsigned char, 4 * kIdxMaxDims> raw{};
+  got = src.read(raw.data(), static_cast<std::size_t>(4 * ndims));
+  if (got < static_cast<std::size_t>(4 * ndims))
+    src.fail("truncated header: " + std::to_string(ndims) + " dimensions need " +
+             std::to_string(4 * ndims) + " bytes, the file has only " + std::to_string(got));
+
+  IdxArray out;
+  std::uint64_t bytes = 1;
+  for (int i = 0; i < ndims; ++i) {
+    const unsigned char* p = raw.data() + 4 * i;
+    std::uint32_t d = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                      (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+    if (d == 0) src.fail("dimension " + std::to_string(i) + " is zero");
+    out.dims.push_back(d);
+    // bytes <= kIdxMaxBytes and d < 2^32 keep this product below 2^64.
+    bytes *= d;
+    if (bytes > kIdxMaxBytes)
+      src.fail("absurd dimensions " + detail::dims_text(out.dims) + (i + 1 < ndims ? " x ..." : "") +
+               ": more than the " + std::to_string(kIdxMaxBytes) + "-byte limit (corrupt header?)");
+  }
+  const std::string dims_text = detail::dims_text(out.dims);
+
+  if (src.size_known()) {
+    // Decide from the size on disk before allocating anything.
+    std::uint64_t left = src.remaining();
+    if (left < bytes)
+      src.fail("truncated data: the header (" + dims_text + ") promises " + std::to_string(bytes) +
+               " bytes of data, the file holds only " + std::to_string(left));
+    if (left > bytes)
+      src.fail("trailing garbage: " + std::to_string(left - bytes) + " bytes after the " +
+               std::to_string(bytes) + " bytes of data the header (" + dims_text + ") describes");
+    out.data.resize(bytes);
+    got = src.read(out.data.data(), bytes);
+    if (got < bytes)  // the file shrank while we read it
+      src.fail("truncated data: expected " + std::to_string(bytes) + " bytes, read " + std::to_string(got));
+  } else {
+    // Grow with the data actually present, so a lying header costs at most one chunk.
+    constexpr std::size_t chunk = std::size_t{1} << 24;
+    std::uint64_t have = 0;
+    while (have < bytes) {
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, bytes - have));
+      out.data.resize(have + want);
+      got = src.read(out.data.data() + have, want);
+      have += got;
+      if (got < want) break;
+    }
+    if (have < bytes)
+      src.fail("truncated data: the header (" + dims_text + ") promises " + std::to_string(bytes) +
+               " bytes of data, the file holds only " + std::to_string(have) + kind);
+    std::uint64_t extra = 0;
+    std::vector<unsigned char> sink(1 << 16);
+    while ((got = src.read(sink.data(), sink.size())) > 0) extra += got;
+    if (extra > 0)
+      src.fail("trailing garbage: " + std::to_string(extra) + " bytes (decompressed) after the " +
+               std::to_string(bytes) + " bytes of data the header (" + dims_text + ") describes");
+  }
+  return out;
+}
+
+// Images as NHWC floats in [0, 1] (shape [n, rows, cols, 1], 28 x 28 for MNIST and
+// Fashion-MNIST) and labels as integers (0..9 for those two, but any byte value is kept).
+struct Dataset {
+  Tensor<float> images;
+  std::vector<std::int32_t> labels;
+
+  index_t size() const { return static_cast<index_t>(labels.size()); }
+  Shape image_shape() const { return Shape{1, images.shape().h, images.shape().w, images.shape().c}; }
+};
+
+inline Dataset load_mnist(const std::filesystem::path& images_file,
+                          const std::filesystem::path& labels_file) {
+  IdxArray img = read_idx(images_file);
+  if (img.dims.size() != 3)
+    throw Error(detail::idx_where(images_file) + "an image file needs 3 dimensions [count, rows, cols], this one has " +
+                std::to_string(img.dims.size()));
+  IdxArray lab = read_idx(labels_file);
+  if (lab.dims.size() != 1)
+    throw Error(detail::idx_where(labels_file) + "a label file needs 1 dimension [count], this one has " +
+                std::to_string(lab.dims.size()));
+  if (img.dims[0] != lab.dims[0])
+    throw Error("image/label count mismatch: '" + images_file.string() + "' holds " +
+                std::to_string(img.dims[0]) + " images but '" + labels_file.string() + "' holds " +
+                std::to_string(lab.dims[0]) + " labels");
+
+  Dataset ds;
+  const Shape shape{static_cast<index_t>(img.dims[0]), static_cast<index_t>(img.dims[1]),
+                    static_cast<index_t>(img.dims[2]), 1};
+  ds.images = Tensor<float>(shape);
+  // A table keeps 255 -> exactly 1.0f (255 * (1/255.f) is not) at the cost of a lookup.
+  std::array<float, 256> scale{};
+  for (int v = 0; v < 256; ++v) scale[static_cast<std::size_t>(v)] = static_cast<float>(v) / 255.0f;
+  float* dst = ds.images.data();
+  const std::uint8_t* src = img.data.data();
+  const index_t total = shape.size();
+  for (index_t i = 0; i < total; ++i) dst[i] = scale[src[i]];
+  ds.labels.assign(lab.data.begin(), lab.data.end());
+  return ds;
+}
+
+// Loads "<split>-images-idx3-ubyte" and "<split>-labels-idx1-ubyte" from a folder, each either
+// plain or with a ".gz" suffix; split is "train" or "t10k" (the names of the original release,
+// kept by Fashion-MNIST and by Debian's dataset-fashion-mnist package, see below).
+inline Dataset load_mnist_folder(const std::filesystem::path& folder, std::string_view split) {
+  if (split != "train" && split != "t10k")
+    throw Error("MNIST split must be \"train\" or \"t10k\", got \"" + std::string(split) + "\"");
+  auto find = [&](const std::string& stem) {
+    std::error_code ec;
+    for (const char* suffix : {"", ".gz"}) {
+      auto p = folder / (stem + suffix);
+      if (std::filesystem::is_regular_file(p, ec)) return p;
+    }
+    throw Error("no MNIST file '" + stem + "' (plain or .gz) in folder '" + folder.string() + "'" +
+                (std::filesystem::is_directory(folder, ec) ? "" : " (the folder does not exist)"));
+  };
+  std::string s(split);
+  auto images = find(s + "-images-idx3-ubyte");
+  auto labels = find(s + "-labels-idx1-ubyte");
+  return load_mnist(images, labels);
+}
+
+// Where Debian's dataset-fashion-mnist package installs the four .gz files.
+inline const std::filesystem::path& debian_fashion_mnist_dir() {
+  static const std::filesystem::path dir = "/usr/share/datasets/fashion-mnist";
+  return dir;
+}
+
+// --- batches -------------------------------------------------------------------------------
+
+// Shuffles in place (Fisher-Yates over Rng::below), so a seed gives the same order everywhere.
+inline void shuffle_indices(std::span<index_t> indices, Rng& rng) {
+  for (std::size_t i = indices.size(); i > 1; --i) {
+    auto j = static_cast<std::size_t>(rng.below(i));
+    std::swap(indices[i - 1], indices[j]);
+  }
+}
+
+// The visiting order of one epoch: 0..n-1, shuffled when an Rng is given.
+inline std::vector<index_t> epoch_order(index_t n, Rng* rng = nullptr) {
+  require(n >= 0, "epoch_order: negative dataset size");
+  std::vector<index_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), index_t{0});
+  if (rng) shuffle_indices(order, *rng);
+  return order;
+}
+
+// Gathers the examples at `indices` into a contiguous batch: images becomes [indices.size(), h,
+// w, c] (reallocated only when the size changes), labels gets one entry per index.
+template <class T>
+void copy_batch(const Dataset& ds, std::span<const index_t> indices, Tensor<T>& images,
+                std::vector<std::int32_t>& labels) {
+  const Shape one = ds.image_shape();
+  const index_t per = one.image_size();
+  const auto b = static_cast<index_t>(indices.size());
+  for (index_t idx : indices)
+    require(idx >= 0 && idx < ds.size(), "copy_batch: index " + std::to_string(idx) +
+                                             " is outside the dataset of " + std::to_string(ds.size()) +
+                                             " examples");
+  images.reshape(Shape{b, one.h, one.w, one.c});
+  labels.resize(static_cast<std::size_t>(b));
+  for (index_t k = 0; k < b; ++k) {
+    const index_t i = indices[static_cast<std::size_t>(k)];
+    const float* src = ds.images.data() + i * per;
+    T* dst = images.data() + k * per;
+    if constexpr (std::is_same_v<T, float>) {
+      std::memcpy(dst, src, static_cast<std::size_t>(per) * sizeof(float));
+    } else {
+      for (index_t j = 0; j < per; ++j) dst[j] = static_cast<T>(src[j]);
+    }
+    labels[static_cast<std::size_t>(k)] = ds.labels[static_cast<std::size_t>(i)];
+  }
+}
+
+// Batch number `batch` of an epoch order (the last one may be short).
+template <class T>
+void copy_batch(const Dataset& ds, std::span<const index_t> order, index_t batch, index_t batch_size,
+                Tensor<T>& images, std::vector<std::int32_t>& labels) {
+  require(batch_size > 0, "copy_batch: batch size must be positive");
+  const auto n = static_cast<index_t>(order.size());
+  const index_t begin = batch * batch_size;
+  require(batch >= 0 && begin < n, "copy_batch: batch " + std::to_string(batch) +
+                                       " is past the end of an epoch of " + std::to_string(n) +
+                                       " examples");
+  const index_t end = std::min(n, begin + batch_size);
+  copy_batch(ds, order.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)),
+             images, labels);
+}
+
+}  // namespace tinycnn

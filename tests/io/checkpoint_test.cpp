@@ -1,0 +1,344 @@
+// Checkpoints: round trips, refusal of every damaged or mismatched file with a message that
+// names the file and the problem, atomic replacement, and loads that fail without touching the
+// caller's buffers.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <atomic>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "support/check.hpp"
+#include "tinycnn/io/checkpoint.hpp"
+
+namespace fs = std::filesystem;
+using namespace tinycnn;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path = fs::temp_directory_path() /
+           ("tinycnn-ckpt-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path operator/(const std::string& name) const { return path / name; }
+  // Everything in the directory except `keep`: leftovers of a save.
+  std::vector<std::string> others(const std::string& keep) const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path))
+      if (e.path().filename() != keep) out.push_back(e.path().filename().string());
+    return out;
+  }
+};
+
+using Bytes = std::vector<char>;
+
+Bytes read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(const fs::path& p, const Bytes& b) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(b.data(), static_cast<std::streamsize>(b.size()));
+  REQUIRE(out.good());
+}
+
+// The message of the Error that f throws, or "" when it throws none.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void check_mentions(const std::string& msg, const fs::path& file, const std::string& problem) {
+  INFO("message: " << msg);
+  REQUIRE_MESSAGE(!msg.empty(), "expected a tinycnn::Error");
+  CHECK(msg.find(file.string()) != std::string::npos);
+  CHECK(msg.find(problem) != std::string::npos);
+}
+
+const std::string kSig = "conv3x3(1->8) relu maxpool2 dense(1568->10)";
+
+// A model's worth of state in three sections.
+template <class T>
+struct State {
+  std::vector<T> params, state, optimizer;
+  explicit State(std::uint64_t seed, std::size_t n = 100) {
+    Rng rng(seed);
+    params = test::random_vector<T>(static_cast<index_t>(n), rng);
+    state = test::random_vector<T>(8, rng);
+    optimizer = test::random_vector<T>(static_cast<index_t>(2 * n), rng);
+  }
+  void save(const fs::path& file, std::int64_t step, const std::string& sig = kSig) const {
+    save_checkpoint<T>(file, sig, step, {{"params", params}, {"state", state}, {"optimizer", optimizer}});
+  }
+  std::int64_t load(const fs::path& file, const std::string& sig = kSig) {
+    return load_checkpoint<T>(file, sig, {{"params", params}, {"state", state}, {"optimizer", optimizer}});
+  }
+  bool operator==(const State&) const = default;
+};
+
+template <class T>
+void round_trip() {
+  TempDir dir;
+  auto file = dir / "model.ckpt";
+  State<T> saved(1);
+  saved.save(file, 123456789012345);
+
+  State<T> loaded(2);
+  REQUIRE(!(loaded == saved));
+  CHECK(loaded.load(file) == 123456789012345);
+  CHECK(loaded == saved);  // bit-exact
+
+  CheckpointInfo info = inspect_checkpoint(file);
+  CHECK(info.version == kCheckpointVersion);
+  CHECK(info.element_size == sizeof(T));
+  CHECK(info.step == 123456789012345);
+  CHECK(info.signature == kSig);
+  REQUIRE(info.sections.size() == 3);
+  CHECK(info.sections[0].name == "params");
+  CHECK(info.sections[0].count == 100);
+  CHECK(info.sections[1].name == "state");
+  CHECK(info.sections[1].count == 8);
+  CHECK(info.sections[2].name == "optimizer");
+  CHECK(info.sections[2].count == 200);
+  CHECK(dir.others("model.ckpt").empty());
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: float and double round trip bit-exactly") {
+  round_trip<float>();
+  round_trip<double>();
+}
+
+TEST_CASE("checkpoint: empty sections, any names, a subset loaded, spans and arrays") {
+  TempDir dir;
+  auto file = dir / "c";
+  std::vector<float> a = {1.5f, -2.0f}, none;
+  std::array<CheckpointSectionConst<float>, 3> out{{{"params", a}, {"state", none}, {"ema params", a}}};
+  save_checkpoint<float>(file, "", -3, out);
+
+  std::vector<float> b(2), e, ema(2);
+  std::array<CheckpointSection<float>, 2> in{{{"ema params", ema}, {"state", e}}};
+  CHECK(load_checkpoint<float>(file, "", in) == -3);  // "params" is in the file but not asked for
+  CHECK(ema == a);
+  CHECK(load_checkpoint<float>(file, "", {{"params", b}}) == -3);
+  CHECK(b == a);
+}
+
+TEST_CASE("checkpoint: refuses missing and foreign files") {
+  TempDir dir;
+  State<float> s(1);
+  auto missing = dir / "missing.ckpt";
+  check_mentions(error_of([&] { s.load(missing); }), missing, "not found");
+  check_mentions(error_of([&] { s.load(dir.path); }), dir.path, "directory");
+
+  auto foreign = dir / "foreign.ckpt";
+  write_file(foreign, Bytes(100, 'x'));
+  check_mentions(error_of([&] { s.load(foreign); }), foreign, "bad magic");
+  write_file(foreign, Bytes{'T', 'I', 'N'});
+  check_mentions(error_of([&] { s.load(foreign); }), foreign, "too short");
+  write_file(foreign, {});
+  check_mentions(error_of([&] { s.load(foreign); }), foreign, "too short");
+}
+
+TEST_CASE("checkpoint: refuses a mismatched model with expected and found") {
+  TempDir dir;
+  auto file = dir / "model.ckpt";
+  State<float> saved(1);
+  saved.save(file, 7);
+
+  State<float> other(2);
+  const State<float> before = other;
+  std::string msg = error_of([&] { other.load(file, "conv3x3(1->16) relu"); });
+  check_mentions(msg, file, "signature mismatch");
+  CHECK(msg.find("expected \"conv3x3(1->16) relu\"") != std::string::npos);
+  CHECK(msg.find("found \"" + kSig + "\"") != std::string::npos);
+  CHECK(msg.find("character 11") != std::string::npos);
+
+  // Sizes must match exactly, both ways.
+  State<float> bigger(3, 101), smaller(3, 99);
+  check_mentions(error_of([&] { bigger.load(file); }), file,
+                 "size mismatch in section 'params': the file holds 100 elements, expected 101");
+  check_mentions(error_of([&] { smaller.load(file); }), file, "the file holds 100 elements, expected 99");
+
+  std::vector<float> p(100), extra(4);
+  check_mentions(error_of([&] { load_checkpoint<float>(file, kSig, {{"params", p}, {"velocity", extra}}); }), file,
+                 "section 'velocity' is missing (the file has 'params', 'state', 'optimizer')");
+
+  State<double> wide(4);
+  check_mentions(error_of([&] { wide.load(file); }), file,
+                 "element type mismatch: the file holds 4-byte elements (float), the caller expects 8-byte (double)");
+
+  CHECK(other == before);
+}
+
+TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
+  TempDir dir;
+  auto file = dir / "model.ckpt";
+  State<float> saved(1, 6);
+  saved.save(file, 42);
+  const Bytes good = read_file(file);
+  auto damaged = dir / "damaged.ckpt";
+
+  // The bytes only the checksum can vouch for: the step, the signature text, the section names,
+  // the data and the checksum itself. The rest (magic, version, sizes and lengths) is judged as
+  // it is parsed, and a damaged one may read as a truncated file or a bad magic instead.
+  std::vector<bool> payload(good.size(), false);
+  auto mark = [&](std::size_t from, std::size_t n) {
+    for (std::size_t i = from; i < from + n; ++i) payload[i] = true;
+  };
+  std::size_t at = 16;
+  mark(at, 8);  // step
+  at += 8 + 8;
+  mark(at, kSig.size());
+  at += kSig.size() + 4;
+  for (auto [name, count] : {std::pair<std::string, std::size_t>{"params", 6}, {"state", 8}, {"optimizer", 12}}) {
+    mark(at + 4, name.size());
+    at += 4 + name.size();
+    mark(at + 8, count * sizeof(float));
+    at += 8 + count * sizeof(float);
+  }
+  mark(at, 8);
+  REQUIRE(at + 8 == good.size());
+
+  State<float> dst(9, 6);
+  const State<float> before = dst;
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    for (int bit : {0x01, 0x10, 0x80}) {
+      Bytes bad = good;
+      bad[i] = static_cast<char>(bad[i] ^ bit);
+      write_file(damaged, bad);
+      CAPTURE(i);
+      CAPTURE(bit);
+      check_mentions(error_of([&] { dst.load(damaged); }), damaged,
+                     payload[i] ? "checksum mismatch: the file is corrupt" : "");
+    }
+  }
+
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    write_file(damaged, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+    CAPTURE(n);
+    std::string msg = error_of([&] { dst.load(damaged); });
+    check_mentions(msg, damaged, n < 8 ? "too short" : "truncated");
+  }
+
+  Bytes longer = good;
+  longer.push_back('!');
+  write_file(damaged, longer);
+  check_mentions(error_of([&] { dst.load(damaged); }), damaged, "1 unexpected bytes after the checksum");
+
+  Bytes future = good;
+  future[8] = 2;  // the version field
+  write_file(damaged, future);
+  check_mentions(error_of([&] { dst.load(damaged); }), damaged, "unsupported checkpoint format version 2");
+
+  CHECK(dst == before);  // none of the refused loads wrote anything
+  CHECK(dst.load(file) == 42);
+  CHECK(dst == saved);
+}
+
+TEST_CASE("checkpoint: a load that fails late leaves every buffer untouched") {
+  TempDir dir;
+  auto file = dir / "model.ckpt";
+  State<double> saved(1);
+  saved.save(file, 1);
+
+  // The first two sections match; the third does not. Nothing may be copied.
+  State<double> dst(2);
+  dst.optimizer.resize(199);
+  const State<double> before = dst;
+  CHECK_THROWS_WITH_AS(dst.load(file), doctest::Contains("section 'optimizer'"), Error);
+  CHECK(dst == before);
+
+  // The checksum is the last thing in the file and fails after all data was read.
+  Bytes bad = read_file(file);
+  bad[bad.size() - 1] = static_cast<char>(bad[bad.size() - 1] ^ 0x40);
+  write_file(file, bad);
+  State<double> dst2(3);
+  const State<double> before2 = dst2;
+  CHECK_THROWS_WITH_AS(dst2.load(file), doctest::Contains("checksum mismatch"), Error);
+  CHECK(dst2 == before2);
+}
+
+TEST_CASE("checkpoint: saving replaces the old file atomically and leaves no temporary") {
+  TempDir dir;
+  auto file = dir / "model.ckpt";
+  State<float> first(1), second(2);
+  first.save(file, 1);
+  second.save(file, 2);
+  State<float> got(3);
+  CHECK(got.load(file) == 2);
+  CHECK(got == second);
+  CHECK(dir.others("model.ckpt").empty());
+
+  // Bad requests are refused before the old file is touched.
+  std::vector<float> v(3);
+  CHECK_THROWS_WITH_AS(save_checkpoint<float>(file, kSig, 3, {{"params", v}, {"params", v}}),
+                       doctest::Contains("section 'params' twice"), Error);
+  CHECK_THROWS_WITH_AS(save_checkpoint<float>(file, kSig, 3, {{"", v}}), doctest::Contains("empty name"), Error);
+  CHECK(got.load(file) == 2);
+
+  // The rename fails when the target is a directory: the temporary must go.
+  auto blocked = dir / "blocked";
+  fs::create_directory(blocked);
+  fs::create_directory(blocked / "keep");
+  check_mentions(error_of([&] { first.save(blocked, 4); }), blocked, "cannot rename");
+  CHECK(fs::is_directory(blocked / "keep"));
+
+  check_mentions(error_of([&] { first.save(dir / "no-such-dir" / "model.ckpt", 4); }),
+                 dir / "no-such-dir" / "model.ckpt", "cannot create the temporary file");
+
+  std::vector<std::string> left = dir.others("model.ckpt");
+  CHECK(left == std::vector<std::string>{"blocked"});
+}
+
+TEST_CASE("checkpoint: a save that fails while writing keeps the previous checkpoint") {
+  TempDir dir;
+  auto file = dir / "model.ckpt";
+  State<float> first(1, 100);
+  first.save(file, 10);
+
+  // Cap the size of files this process may write, as a full disk would, then save a larger
+  // state: the write fails part way.
+  State<float> big(2, 200000);
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit cap = old;
+  cap.rlim_cur = 64 * 1024;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &cap) == 0);
+  std::string msg = error_of([&] { big.save(file, 11); });
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+
+  check_mentions(msg, file, "failed");
+  CHECK(msg.find("untouched") != std::string::npos);
+  State<float> got(3, 100);
+  CHECK(got.load(file) == 10);
+  CHECK(got == first);
+  CHECK(dir.others("model.ckpt").empty());
+}
