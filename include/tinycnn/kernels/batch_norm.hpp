@@ -1,0 +1,194 @@
+// Batch normalisation of NHWC activations, per channel over the `rows` = n*h*w positions of a
+// batch. The channel is the contiguous axis, so every loop runs over rows with SIMD across
+// channels, and the per-channel statistics are sums over rows (detail::reduce_rows).
+//
+// Training forward, as TensorFlow's fused batch norm:
+//   mean, var = batch mean and biased (divide by rows) variance, used to normalise
+//   y = gamma * (x - mean) * invstd + beta,    invstd = 1 / sqrt(var + epsilon)
+//   running_mean = momentum * running_mean + (1 - momentum) * mean
+//   running_var  = momentum * running_var  + (1 - momentum) * var * rows / (rows - 1)
+// The running variance takes the unbiased estimate (factor 1 for a single row), as TensorFlow
+// does: it stands in for the population variance at inference, where the biased one would
+// understate every channel's spread by (rows - 1) / rows.
+//
+// gamma == nullptr means gamma = 1 (Keras' scale=False, as in InceptionV3) and beta == nullptr
+// means beta = 0. The backward needs x (not y: y is often overwritten by an in-place ReLU) and
+// the mean and invstd that the forward saved.
+#pragma once
+#include <cmath>
+#include <type_traits>
+
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/kernels/bias.hpp"
+
+namespace tinycnn::kernels {
+
+struct BatchNormConfig {
+  double epsilon = 1e-3;   // Keras' default, also InceptionV3's
+  double momentum = 0.99;  // weight of the old running statistics
+};
+
+namespace detail {
+
+// The per-channel arrays take their element type from x, so a literal nullptr can be passed
+// for those that may be null.
+template <class T>
+using param_t = std::type_identity_t<T>;
+
+// y = x * scale[ch] + shift[ch], the one affine pass that every forward ends with.
+template <class T>
+void channel_affine(const T* x, T* y, index_t rows, index_t c, const T* scale, const T* shift) {
+  parallel_ranges(rows, [=](index_t begin, index_t end) {
+    for (index_t r = begin; r < end; ++r) {
+      const T* xr = x + r * c;
+      T* yr = y + r * c;
+      simd_range<T>(
+          0, c,
+          [=](index_t ch) {
+            simd::store(yr + ch, simd::fma(simd::load(xr + ch), simd::load(scale + ch), simd::load(shift + ch)));
+          },
+          [=](index_t ch) { yr[ch] = xr[ch] * scale[ch] + shift[ch]; });
+    }
+  }, c);
+}
+
+}  // namespace detail
+
+// save_mean and save_invstd receive c values each, for the backward. running_mean and
+// running_var are updated in place; pass nullptr for both to leave them out.
+template <class T>
+void batch_norm_forward_training(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
+                                 const detail::param_t<T>* beta, const BatchNormConfig& config, detail::param_t<T>* save_mean,
+                                 detail::param_t<T>* save_invstd, detail::param_t<T>* running_mean, detail::param_t<T>* running_var) {
+  require(rows > 0, "batch norm over an empty batch");
+  // One pass for both moments, on x - shift: with shift near the mean, sum((x - shift)^2) does
+  // not cancel the way sum(x^2) - rows * mean^2 does when |mean| >> stddev. The mean of the
+  // first rows is a cheap shift close enough to the batch mean.
+  const index_t head = std::min(rows, detail::kReduceBlockRows);
+  AlignedBuffer<T> shift(c);
+  for (index_t ch = 0; ch < c; ++ch) {
+    double s = 0;
+    for (index_t r = 0; r < head; ++r) s += static_cast<double>(x[r * c + ch]);
+    shift[ch] = static_cast<T>(s / static_cast<double>(head));
+  }
+  AlignedBuffer<double> sums(2 * c);
+  const T* k = shift.data();
+  detail::reduce_rows<T, 2>(rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
+    T* acc2 = acc + c;
+    for (index_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * c;
+      detail::simd_range<T>(
+          0, c,
+          [=](index_t ch) {
+            const simd::batch<T> d = simd::load(xr + ch) - simd::load(k + ch);
+            simd::store(acc + ch, simd::load(acc + ch) + d);
+            simd::store(acc2 + ch, simd::fma(d, d, simd::load(acc2 + ch)));
+          },
+          [=](index_t ch) {
+            const T d = xr[ch] - k[ch];
+            acc[ch] += d;
+            acc2[ch] += d * d;
+          });
+    }
+  });
+
+  const double n = static_cast<double>(rows);
+  const double unbias = rows > 1 ? n / (n - 1.0) : 1.0;
+  const double m = config.momentum;
+  AlignedBuffer<T> scale(c), offset(c);
+  for (index_t ch = 0; ch < c; ++ch) {
+    const double s1 = sums[ch] / n;  // mean of x - shift
+    const double var = std::max(sums[c + ch] / n - s1 * s1, 0.0);
+    const double mean = static_cast<double>(shift[ch]) + s1;
+    const double invstd = 1.0 / std::sqrt(var + config.epsilon);
+    const double g = gamma ? static_cast<double>(gamma[ch]) : 1.0;
+    const double b = beta ? static_cast<double>(beta[ch]) : 0.0;
+    scale[ch] = static_cast<T>(g * invstd);
+    offset[ch] = static_cast<T>(b - mean * g * invstd);
+    save_mean[ch] = static_cast<T>(mean);
+    save_invstd[ch] = static_cast<T>(invstd);
+    if (running_mean) running_mean[ch] = static_cast<T>(m * running_mean[ch] + (1.0 - m) * mean);
+    if (running_var) running_var[ch] = static_cast<T>(m * running_var[ch] + (1.0 - m) * var * unbias);
+  }
+  detail::channel_affine(x, y, rows, c, scale.data(), offset.data());
+}
+
+// y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta. y may be x.
+template <class T>
+void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
+                                  const detail::param_t<T>* beta, const detail::param_t<T>* running_mean, const detail::param_t<T>* running_var,
+                                  double epsilon) {
+  AlignedBuffer<T> scale(c), offset(c);
+  for (index_t ch = 0; ch < c; ++ch) {
+    const double s = (gamma ? static_cast<double>(gamma[ch]) : 1.0) /
+                     std::sqrt(static_cast<double>(running_var[ch]) + epsilon);
+    scale[ch] = static_cast<T>(s);
+    offset[ch] = static_cast<T>((beta ? static_cast<double>(beta[ch]) : 0.0) -
+                                static_cast<double>(running_mean[ch]) * s);
+  }
+  detail::channel_affine(x, y, rows, c, scale.data(), offset.data());
+}
+
+// Gradients of the training forward, with xhat = (x - mean) * invstd:
+//   dbeta = sum(dy), dgamma = sum(dy * xhat)
+//   dx = gamma * invstd * (dy - dbeta / rows - xhat * dgamma / rows)
+// dgamma is skipped when gamma is nullptr; dbeta may be nullptr too. dx may be dy. The
+// parameter gradients are overwritten, not accumulated.
+template <class T>
+void batch_norm_backward(const T* x, const T* dy, T* dx, index_t rows, index_t c, const detail::param_t<T>* gamma,
+                         const detail::param_t<T>* save_mean, const detail::param_t<T>* save_invstd, detail::param_t<T>* dgamma, detail::param_t<T>* dbeta) {
+  require(rows > 0, "batch norm over an empty batch");
+  AlignedBuffer<double> sums(2 * c);  // sum(dy), sum(dy * (x - mean))
+  detail::reduce_rows<T, 2>(rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
+    T* acc2 = acc + c;
+    for (index_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * c;
+      const T* dr = dy + r * c;
+      detail::simd_range<T>(
+          0, c,
+          [=](index_t ch) {
+            const simd::batch<T> d = simd::load(dr + ch);
+            simd::store(acc + ch, simd::load(acc + ch) + d);
+            simd::store(acc2 + ch, simd::fma(d, simd::load(xr + ch) - simd::load(save_mean + ch), simd::load(acc2 + ch)));
+          },
+          [=](index_t ch) {
+            acc[ch] += dr[ch];
+            acc2[ch] += dr[ch] * (xr[ch] - save_mean[ch]);
+          });
+    }
+  });
+
+  // dx = a * dy + b + k * (x - mean), per channel constants:
+  const double n = static_cast<double>(rows);
+  AlignedBuffer<T> a(c), b(c), k(c);
+  for (index_t ch = 0; ch < c; ++ch) {
+    const double invstd = static_cast<double>(save_invstd[ch]);
+    const double g = gamma ? static_cast<double>(gamma[ch]) : 1.0;
+    const double sum_dy = sums[ch];
+    const double sum_dy_xhat = sums[c + ch] * invstd;
+    if (dbeta) dbeta[ch] = static_cast<T>(sum_dy);
+    if (gamma && dgamma) dgamma[ch] = static_cast<T>(sum_dy_xhat);
+    a[ch] = static_cast<T>(g * invstd);
+    b[ch] = static_cast<T>(-g * invstd * sum_dy / n);
+    k[ch] = static_cast<T>(-g * invstd * invstd * sum_dy_xhat / n);
+  }
+  const T* pa = a.data();
+  const T* pb = b.data();
+  const T* pk = k.data();
+  detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
+    for (index_t r = begin; r < end; ++r) {
+      const T* xr = x + r * c;
+      const T* dr = dy + r * c;
+      T* out = dx + r * c;
+      detail::simd_range<T>(
+          0, c,
+          [=](index_t ch) {
+            const simd::batch<T> base = simd::fma(simd::load(pa + ch), simd::load(dr + ch), simd::load(pb + ch));
+            simd::store(out + ch, simd::fma(simd::load(pk + ch), simd::load(xr + ch) - simd::load(save_mean + ch), base));
+          },
+          [=](index_t ch) { out[ch] = pk[ch] * (xr[ch] - save_mean[ch]) + (pa[ch] * dr[ch] + pb[ch]); });
+    }
+  }, c);
+}
+
+}  // namespace tinycnn::kernels

@@ -1,0 +1,58 @@
+#include <doctest/doctest.h>
+
+#include "reference/bias_reference.hpp"
+#include "support/check.hpp"
+#include "tinycnn/kernels/bias.hpp"
+
+using namespace tinycnn;
+
+namespace {
+template <class T>
+constexpr double tol() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("bias add and its backward match the reference", T, float, double) {
+  Rng rng(21);
+  struct Case { index_t rows, c; };
+  std::vector<Case> cases = {{1, 1}, {1, 8}, {3, 9}, {70, 3}, {129, 17}, {5000, 16} /* threaded */};
+  for (int i = 0; i < 12; ++i) cases.push_back({1 + index_t(rng.below(300)), 1 + index_t(rng.below(40))});
+  for (auto [rows, c] : cases) {
+    CAPTURE(rows);
+    CAPTURE(c);
+    auto x = test::random_vector<T>(rows * c, rng);
+    auto bias = test::random_vector<T>(c, rng);
+    std::vector<T> y(x.size());
+    kernels::bias_add_forward(x.data(), bias.data(), y.data(), rows, c);
+    auto want = reference::bias_add(x.data(), bias.data(), rows, c);
+    test::check_close(y, want, tol<T>(), "bias forward");
+    std::vector<T> inplace = x;
+    kernels::bias_add_forward(inplace.data(), bias.data(), inplace.data(), rows, c);
+    CHECK(inplace == y);
+
+    auto dy = test::random_vector<T>(rows * c, rng);
+    std::vector<T> db(static_cast<std::size_t>(c), T(99));  // overwritten, not accumulated
+    kernels::bias_add_backward(dy.data(), db.data(), rows, c);
+    // A sum of `rows` terms of size 1: the error bound grows with the count.
+    test::check_close(db, reference::bias_add_backward(dy.data(), rows, c), tol<T>() * 10, "bias backward");
+  }
+}
+
+TEST_CASE("bias backward matches finite differences") {
+  Rng rng(4);
+  const index_t rows = 6, c = 5;
+  auto x = test::random_vector<double>(rows * c, rng);
+  auto bias = test::random_vector<double>(c, rng);
+  auto g = test::random_vector<double>(rows * c, rng);
+  std::vector<double> y(x.size()), db(bias.size());
+  auto loss = [&] {
+    kernels::bias_add_forward(x.data(), bias.data(), y.data(), rows, c);
+    double s = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
+    return s;
+  };
+  kernels::bias_add_backward(g.data(), db.data(), rows, c);
+  test::check_close(db, test::numeric_gradient(loss, bias.data(), c), 1e-8, "dbias");
+  test::check_close(test::numeric_gradient(loss, x.data(), rows * c), g, 1e-8, "dx is dy");
+}

@@ -1,0 +1,68 @@
+#include <doctest/doctest.h>
+
+#include "reference/elementwise_reference.hpp"
+#include "support/check.hpp"
+#include "tinycnn/kernels/elementwise.hpp"
+
+using namespace tinycnn;
+
+namespace {
+template <class T>
+constexpr double tol() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("elementwise kernels match the reference", T, float, double) {
+  Rng rng(3);
+  std::vector<index_t> sizes = {0, 1, 5, 8, 13, 64, 99, 70003};
+  for (int i = 0; i < 8; ++i) sizes.push_back(1 + index_t(rng.below(300)));
+  for (index_t n : sizes) {
+    CAPTURE(n);
+    auto a = test::random_vector<T>(n, rng);
+    auto b = test::random_vector<T>(n, rng);
+    std::vector<T> y(a.size());
+
+    kernels::add(a.data(), b.data(), y.data(), n);
+    auto want = reference::add(a.data(), b.data(), n);
+    test::check_close(y, want, tol<T>(), "add");
+
+    std::vector<T> acc = a;  // the accumulate form, and add with y aliasing a
+    kernels::add_inplace(acc.data(), b.data(), n);
+    test::check_close(acc, want, tol<T>(), "add_inplace");
+
+    const T alpha = T(rng.uniform(-2, 2));
+    std::vector<T> z = b;
+    kernels::axpy(alpha, a.data(), z.data(), n);
+    test::check_close(z, reference::axpy(double(alpha), a.data(), b.data(), n), tol<T>(), "axpy");
+
+    z = a;
+    kernels::scale(z.data(), alpha, n);
+    test::check_close(z, reference::scale(a.data(), double(alpha), n), tol<T>(), "scale");
+
+    kernels::copy(a.data(), y.data(), n);
+    CHECK(y == a);
+    kernels::copy(y.data(), y.data(), n);
+    CHECK(y == a);
+
+    kernels::fill(y.data(), T(2.5), n);
+    CHECK(std::all_of(y.begin(), y.end(), [](T v) { return v == T(2.5); }));
+  }
+}
+
+TEST_CASE("the gradient of a sum reaches both addends unchanged (finite differences)") {
+  Rng rng(8);
+  const index_t n = 11;
+  auto a = test::random_vector<double>(n, rng);
+  auto b = test::random_vector<double>(n, rng);
+  auto g = test::random_vector<double>(n, rng);
+  std::vector<double> y(a.size());
+  auto loss = [&] {
+    kernels::add(a.data(), b.data(), y.data(), n);
+    double s = 0;
+    for (index_t i = 0; i < n; ++i) s += g[std::size_t(i)] * y[std::size_t(i)];
+    return s;
+  };
+  test::check_close(test::numeric_gradient(loss, a.data(), n), g, 1e-8, "da");
+  test::check_close(test::numeric_gradient(loss, b.data(), n), g, 1e-8, "db");
+}
