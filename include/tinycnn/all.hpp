@@ -12,6 +12,9 @@
 #include "tinycnn/kernels/conv.hpp"
 #include "tinycnn/kernels/gemm.hpp"
 
+#include "tinycnn/parallel/branches.hpp"
+#include "tinycnn/parallel/threads.hpp"
+
 #include "tinycnn/layers/batch_norm.hpp"
 #include "tinycnn/layers/conv2d.hpp"
 #include "tinycnn/layers/dense.hpp"
@@ -22,6 +25,7 @@
 #include "tinycnn/layers/relu.hpp"
 
 #include "tinycnn/graph/concat.hpp"
+#include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/residual.hpp"

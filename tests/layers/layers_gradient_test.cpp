@@ -77,3 +77,38 @@ TEST_CASE("the mnist_deep model: shapes, parameter count, signature") {
   static_assert(Net::num_params == 3274634);
   CHECK(Net::signature().find("Conv2D 5x5/1 SAME 1->32") != std::string::npos);
 }
+
+TEST_CASE("Concat gives the same result with its branches run concurrently") {
+  using Module = Sequential<Concat<Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>, Conv2D<4, 1>, AvgPool<3, Stride<1>, Pad::Same>>,
+                            Flatten, Dense<3>>;
+  parallel::set_inter_threads(1);
+  auto serial = check_gradients<Module>(Input<5, 4, 3>{}, 2);
+  parallel::set_inter_threads(3);
+  auto concurrent = check_gradients<Module>(Input<5, 4, 3>{}, 2);
+  parallel::set_inter_threads(1);
+  expect_pass(concurrent);
+  CHECK(serial.input_error == doctest::Approx(concurrent.input_error).epsilon(1e-6));
+}
+
+TEST_CASE("the profiler times every leaf once per pass, in forward order") {
+  using Net = Sequential<Conv2D<4, 3>, ReLU, Residual<Sequential<Conv2D<4, 3>, ReLU>>, Flatten, Dense<2>>;
+  auto net = make_model<Net>(Input<6, 6, 2>{}, 3);
+  net.init(1);
+  LayerProfiler profiler;
+  Context ctx{Mode::Train, nullptr, &profiler};
+  std::vector<float> x(3 * 72, 0.5f), dy(3 * 2, 1.0f);
+  for (int pass = 0; pass < 2; ++pass) {
+    net.forward(x.data(), ctx);
+    net.backward(x.data(), dy.data(), ctx);
+  }
+  const auto& t = profiler.timings();
+  REQUIRE(t.size() == 7);  // Conv, ReLU, Conv, ReLU, Identity, Flatten, Dense
+  CHECK(t[0].name == "Conv2D 3x3/1 SAME 2->4");
+  CHECK(t[6].name == "Dense 144->2");
+  CHECK(t[0].flops == doctest::Approx(3.0 * 2 * 36 * 18 * 4));
+  for (const auto& l : t) {
+    CHECK(l.forward_calls == 2);
+    CHECK(l.backward_calls == (l.name == "Identity" ? 0 : 2));  // an identity shortcut's gradient is dy itself
+    CHECK(l.forward_seconds >= 0);
+  }
+}

@@ -1,5 +1,7 @@
 // Concat<B1, B2, ...>: parallel branches over the same input, their outputs joined along the
-// channel axis (an Inception module). Every branch must keep the same height and width.
+// channel axis (an Inception module). Every branch must keep the same height and width. The
+// branches are independent, so with num_inter_threads > 1 they run concurrently
+// (parallel/branches.hpp), forward and backward.
 #pragma once
 #include <array>
 #include <string>
@@ -8,7 +10,9 @@
 #include "tinycnn/core/tensor.hpp"
 #include "tinycnn/kernels/concat.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
+#include "tinycnn/parallel/branches.hpp"
 
 namespace tinycnn {
 
@@ -49,7 +53,7 @@ struct Concat {
       std::apply([&](auto&... b) {
         ((b.plan(batch), branch_dy_[i].resize(batch * std::remove_reference_t<decltype(b)>::out_dims::size), ++i), ...);
       }, branches_);
-      branch_dx_.resize(batch * In::size);
+      for (std::size_t b = 1; b < N; ++b) branch_dx_[b].resize(batch * In::size);
     }
     void bind(Slices<T> s) {
       std::apply([&](auto&... b) {
@@ -62,8 +66,9 @@ struct Concat {
 
     const T* forward(const T* x, Context& ctx) {
       std::array<const T*, N> outs;
-      std::size_t i = 0;
-      std::apply([&](auto&... b) { ((outs[i++] = b.forward(x, ctx)), ...); }, branches_);
+      parallel::run_branches(int(N), [&](int i) {
+        with_branch(std::size_t(i), [&](auto& b, std::size_t at) { outs[at] = detail::run_forward(b, x, ctx); });
+      });
       kernels::concat_channels_forward<T>(outs, channels_, out_.data(), rows_);
       return out_.data();
     }
@@ -71,28 +76,35 @@ struct Concat {
       std::array<T*, N> dys;
       for (std::size_t i = 0; i < N; ++i) dys[i] = branch_dy_[i].data();
       kernels::concat_channels_backward<T>(dy, rows_, channels_, dys);
-      // The first branch writes dx; the others write a scratch buffer that is added on.
-      std::size_t i = 0;
-      std::apply([&](auto&... b) {
-        (([&] {
-           T* target = i == 0 ? dx : (dx ? branch_dx_.data() : nullptr);
-           b.backward(x, branch_dy_[i].data(), target, ctx);
-           if (i > 0 && dx) kernels::add_inplace(dx, branch_dx_.data(), batch_ * In::size);
-           ++i;
-         }()), ...);
-      }, branches_);
+      // The first branch writes dx; each other one its own buffer, summed once all are done.
+      parallel::run_branches(int(N), [&](int i) {
+        with_branch(std::size_t(i), [&](auto& b, std::size_t at) {
+          T* target = at == 0 ? dx : (dx ? branch_dx_[at].data() : nullptr);
+          detail::run_backward(b, x, static_cast<const T*>(branch_dy_[at].data()), target, ctx);
+        });
+      });
+      if (dx)
+        for (std::size_t i = 1; i < N; ++i) kernels::add_inplace(dx, branch_dx_[i].data(), batch_ * In::size);
     }
 
     template <class F>
     void for_each(F&& f) { std::apply([&](auto&... b) { (f(b), ...); }, branches_); }
 
    private:
+    // Calls f(branch i, i) for a run-time i.
+    template <class F>
+    void with_branch(std::size_t i, F&& f) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((I == i ? (f(std::get<I>(branches_), I), 0) : 0), ...);
+      }(std::make_index_sequence<N>{});
+    }
+
     static constexpr std::array<index_t, N> channels_ = {impl_of<Branches, T, In>::out_dims::channels...};
     index_t batch_ = 0, rows_ = 0;
     branches_t branches_;
     Tensor<T> out_;
     std::array<AlignedBuffer<T>, N> branch_dy_;
-    AlignedBuffer<T> branch_dx_;
+    std::array<AlignedBuffer<T>, N> branch_dx_;  // [0] unused: branch 0 writes dx itself
   };
 };
 

@@ -12,6 +12,7 @@
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
+#include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {
@@ -55,9 +56,15 @@ class Network {
   }
 
   // x holds batch() images of in_dims (NHWC); returns batch() x classes logits.
-  const T* forward(const T* x, Context& ctx) { return root_.forward(x, ctx); }
+  const T* forward(const T* x, Context& ctx) {
+    ctx.batch = batch_;
+    return detail::run_forward(root_, x, ctx);
+  }
   // After forward on the same x: fills gradients() from d(loss)/d(logits).
-  void backward(const T* x, const T* dlogits, Context& ctx) { root_.backward(x, dlogits, nullptr, ctx); }
+  void backward(const T* x, const T* dlogits, Context& ctx) {
+    ctx.batch = batch_;
+    detail::run_backward(root_, x, dlogits, static_cast<T*>(nullptr), ctx);
+  }
 
   // The flat buffers (slices are cache-line aligned, so their size can exceed num_params).
   std::span<T> parameters() { return params_.span(); }

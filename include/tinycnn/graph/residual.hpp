@@ -7,6 +7,7 @@
 #include "tinycnn/core/tensor.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
 #include "tinycnn/layers/flatten.hpp"
+#include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {
@@ -52,17 +53,17 @@ struct Residual {
       shortcut_.init(rng);
     }
     const T* forward(const T* x, Context& ctx) {
-      const T* a = main_.forward(x, ctx);
-      const T* b = shortcut_.forward(x, ctx);
+      const T* a = detail::run_forward(main_, x, ctx);
+      const T* b = detail::run_forward(shortcut_, x, ctx);
       kernels::add(a, b, out_.data(), out_.size());
       return out_.data();
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
-      main_.backward(x, dy, dx, ctx);
+      detail::run_backward(main_, x, dy, dx, ctx);
       if constexpr (identity) {
         if (dx) kernels::add_inplace(dx, dy, batch_ * In::size);
       } else {
-        shortcut_.backward(x, dy, dx ? shortcut_dx_.data() : nullptr, ctx);
+        detail::run_backward(shortcut_, x, dy, dx ? shortcut_dx_.data() : nullptr, ctx);
         if (dx) kernels::add_inplace(dx, shortcut_dx_.data(), batch_ * In::size);
       }
     }

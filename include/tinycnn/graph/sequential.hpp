@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {
@@ -42,7 +43,7 @@ class ChainRunner {
     const T* cur = x;
     for_each_index([&](auto i) {
       inputs_[i] = cur;
-      cur = get(i).forward(cur, ctx);
+      cur = run_forward(get(i), cur, ctx);
     });
     return cur;
   }
@@ -51,7 +52,7 @@ class ChainRunner {
     const T* grad = dy;
     for_each_index_reversed([&](auto i) {
       T* target = i == 0 ? dx : grad_[i % 2].data();
-      get(i).backward(inputs_[i], grad, target, ctx);
+      run_backward(get(i), inputs_[i], grad, target, ctx);
       grad = target;
     });
   }

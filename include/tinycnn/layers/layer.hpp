@@ -27,9 +27,13 @@ namespace tinycnn {
 
 enum class Mode { Train, Eval };
 
+class LayerProfiler;
+
 struct Context {
   Mode mode = Mode::Train;
-  Rng* rng = nullptr;  // dropout masks
+  Rng* rng = nullptr;                  // dropout masks
+  LayerProfiler* profiler = nullptr;   // per-layer timing, when attached (graph/profiler.hpp)
+  index_t batch = 0;                   // set by the Network for each pass
 };
 
 // A layer's part of the model's flat parameter, gradient and state buffers.

@@ -1,0 +1,43 @@
+// How a container runs one of its children. Leaves (layers without children) are where the
+// time goes, so this is the one place that times them when a LayerProfiler is attached.
+#pragma once
+#include <chrono>
+
+#include "tinycnn/graph/profiler.hpp"
+#include "tinycnn/layers/layer.hpp"
+
+namespace tinycnn::detail {
+
+// A container visits its children with for_each; a leaf has none.
+template <class L>
+concept Container = requires(L& l) { l.for_each([](auto&) {}); };
+
+template <class L, class T>
+const T* run_forward(L& layer, const T* x, Context& ctx) {
+  if constexpr (!Container<L>) {
+    if (ctx.profiler) {
+      auto t0 = std::chrono::steady_clock::now();
+      const T* y = layer.forward(x, ctx);
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), false, s);
+      return y;
+    }
+  }
+  return layer.forward(x, ctx);
+}
+
+template <class L, class T>
+void run_backward(L& layer, const T* x, const T* dy, T* dx, Context& ctx) {
+  if constexpr (!Container<L>) {
+    if (ctx.profiler) {
+      auto t0 = std::chrono::steady_clock::now();
+      layer.backward(x, dy, dx, ctx);
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), true, s);
+      return;
+    }
+  }
+  layer.backward(x, dy, dx, ctx);
+}
+
+}  // namespace tinycnn::detail
