@@ -37,4 +37,15 @@
 #include "tinycnn/io/checkpoint.hpp"
 #include "tinycnn/io/idx.hpp"
 
+#include "tinycnn/bench/fma_peak.hpp"
+#include "tinycnn/bench/json.hpp"
+#include "tinycnn/bench/memory.hpp"
+#include "tinycnn/bench/omp_environment.hpp"
+#include "tinycnn/bench/report.hpp"
+#include "tinycnn/bench/result.hpp"
+#include "tinycnn/bench/run.hpp"
+#include "tinycnn/bench/statistics.hpp"
+#include "tinycnn/bench/synthetic_data.hpp"
+
 #include "tinycnn/models/mnist_deep.hpp"
+#include "tinycnn/models/trivial.hpp"

@@ -1,0 +1,125 @@
+// What a benchmark run is asked to do and what it measured: plain data, no model types, so a
+// driver that only parses flags and prints results does not compile any network.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tinycnn/bench/json.hpp"
+#include "tinycnn/bench/statistics.hpp"
+#include "tinycnn/core/shape.hpp"
+#include "tinycnn/graph/profiler.hpp"
+#include "tinycnn/optim/schedule.hpp"
+
+namespace tinycnn::bench {
+
+struct BenchmarkOptions {
+  std::string model;                 // the name printed as "Model:"
+  index_t batch_size = 32;
+  long long num_batches = 100;       // timed steps per repetition
+  long long num_warmup_batches = 10; // untimed steps before them
+  long long display_every = 10;
+  bool forward_only = false;         // inference (dropout off, batch norm on running statistics)
+  int repetitions = 1;
+  bool per_layer = false;            // a per-layer table from extra steps after the timed ones
+  int profile_steps = 5;
+  std::uint64_t seed = 1234;         // weights, dropout and the synthetic batch
+  std::string optimizer = "sgd";     // sgd | momentum (Nesterov) | rmsprop | adam
+  optim::LearningRate learning_rate = optim::Constant{0.005};
+  std::string learning_rate_text = "0.005";
+  double momentum = 0.9;
+  double weight_decay = 4e-5;
+  index_t label_values = 1000;       // synthetic labels are drawn from [0, label_values)
+  double epoch_images = 1281167;     // the nominal epoch "Num epochs" is counted in (ImageNet's)
+  std::string train_dir;             // save a checkpoint there at the end when set
+  int threads = 0;                   // kernel threads in use, for the FMA peak
+  double fma_seconds = 0.1;          // per round of the peak measurement
+  std::vector<std::pair<std::string, std::string>> header_extra;  // the driver's thread/OpenMP lines
+  std::FILE* out = stdout;
+};
+
+struct RepetitionResult {
+  std::vector<double> step_seconds;  // every timed step
+  std::vector<double> losses;        // the loss of every timed step
+  double elapsed_seconds = 0;        // wall time of the whole timed loop
+  double images_per_sec = 0;         // num_batches x batch / elapsed_seconds (equations 3 and 4)
+  SpeedStats last;                   // the statistics of the last step line
+};
+
+struct BenchmarkResult {
+  std::string model;
+  long long parameters = 0;
+  double forward_flops_per_image = 0;
+  double flops_per_image = 0;        // per processed image: 3 x forward when training, 1 x otherwise
+  int threads = 0;
+  double fma_peak_gflops = 0;
+  std::vector<RepetitionResult> repetitions;
+  std::vector<LayerTiming> layers;   // empty unless per_layer
+  std::uint64_t peak_resident_bytes = 0;
+  std::string checkpoint;            // where it was saved, if it was
+
+  std::vector<double> images_per_sec() const {
+    std::vector<double> v;
+    for (const auto& r : repetitions) v.push_back(r.images_per_sec);
+    return v;
+  }
+  double mean_images_per_sec() const { return mean(images_per_sec()); }
+  double error_bar() const { return max_minus_min(images_per_sec()); }
+  double achieved_gflops() const { return mean_images_per_sec() * flops_per_image / 1e9; }
+};
+
+// The whole run as one JSON document: configuration, every step time, the summary.
+inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) {
+  JsonWriter j;
+  j.begin_object();
+  j.key("configuration").begin_object();
+  j.field("model", o.model).field("batch_size", (long long)o.batch_size).field("num_batches", o.num_batches);
+  j.field("num_warmup_batches", o.num_warmup_batches).field("display_every", o.display_every);
+  j.field("forward_only", o.forward_only).field("repetitions", o.repetitions);
+  j.field("optimizer", o.optimizer).field("learning_rate", o.learning_rate_text);
+  j.field("momentum", o.momentum).field("weight_decay", o.weight_decay);
+  j.field("tf_random_seed", (unsigned long long)o.seed).field("data_format", "NHWC").field("variable_update", "local");
+  j.field("threads", o.threads);
+  for (const auto& [k, v] : o.header_extra) j.field(k, v);
+  j.end_object();
+  j.key("model").begin_object();
+  j.field("parameters", r.parameters).field("forward_flops_per_image", r.forward_flops_per_image);
+  j.field("flops_per_image_counted", r.flops_per_image);
+  j.end_object();
+  j.field("fma_peak_gflops", r.fma_peak_gflops);
+  j.key("repetitions").begin_array();
+  for (const auto& rep : r.repetitions) {
+    j.begin_object();
+    j.field("images_per_sec", rep.images_per_sec).field("elapsed_seconds", rep.elapsed_seconds);
+    j.field("step_images_per_sec", rep.last.images_per_sec).field("uncertainty", rep.last.uncertainty);
+    j.field("jitter", rep.last.jitter);
+    j.key("step_seconds").array(rep.step_seconds);
+    j.key("losses").array(rep.losses);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("summary").begin_object();
+  j.field("mean_images_per_sec", r.mean_images_per_sec()).field("error_bar_max_minus_min", r.error_bar());
+  j.key("images_per_sec").array(r.images_per_sec());
+  j.field("achieved_gflops", r.achieved_gflops());
+  j.field("fraction_of_fma_peak", r.fma_peak_gflops > 0 ? r.achieved_gflops() / r.fma_peak_gflops : 0.0);
+  j.field("peak_resident_bytes", (unsigned long long)r.peak_resident_bytes);
+  j.end_object();
+  if (!r.layers.empty()) {
+    j.key("layers").begin_array();
+    for (const auto& l : r.layers) {
+      j.begin_object().field("order", (long long)l.order).field("name", l.name).field("flops", l.flops);
+      j.field("forward_seconds_per_call", l.forward_calls ? l.forward_seconds / double(l.forward_calls) : 0.0);
+      j.field("backward_seconds_per_call", l.backward_calls ? l.backward_seconds / double(l.backward_calls) : 0.0);
+      j.end_object();
+    }
+    j.end_array();
+  }
+  if (!r.checkpoint.empty()) j.field("checkpoint", r.checkpoint);
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace tinycnn::bench

@@ -1,0 +1,179 @@
+// run_benchmark<Spec>(Input<H, W, C>{}, options): the measurement protocol of the report
+// (reference/protocol.md) for one model. Per repetition: fresh weights from the seed, warm-up
+// steps (not timed), then num_batches timed steps on one fixed synthetic batch, printing
+// tf_cnn_benchmarks' step lines; images/sec = images of the timed steps / wall time of the
+// timed loop. Per-layer profiling, when asked for, runs in extra steps after every repetition
+// is done, so the profiler's clock reads never touch the headline numbers.
+//
+// Instantiate it in one translation unit per model: the network is most of the compile time.
+#pragma once
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "tinycnn/bench/fma_peak.hpp"
+#include "tinycnn/bench/memory.hpp"
+#include "tinycnn/bench/report.hpp"
+#include "tinycnn/bench/result.hpp"
+#include "tinycnn/bench/synthetic_data.hpp"
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/profiler.hpp"
+#include "tinycnn/kernels/softmax_cross_entropy.hpp"
+#include "tinycnn/optim/all.hpp"
+#include "tinycnn/train/trainer.hpp"
+
+namespace tinycnn::bench {
+
+// Calls f with the optimizer the options name, configured as tf_cnn_benchmarks does: momentum
+// is Nesterov momentum; rmsprop has decay 0.9, momentum 0.9, epsilon 1.
+template <class F>
+decltype(auto) with_optimizer(const BenchmarkOptions& o, F&& f) {
+  if (o.optimizer == "sgd") return f(optim::Sgd{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay});
+  if (o.optimizer == "momentum")
+    return f(optim::Momentum{
+        .learning_rate = o.learning_rate, .momentum = o.momentum, .weight_decay = o.weight_decay, .nesterov = true});
+  if (o.optimizer == "rmsprop")
+    return f(optim::RmsProp{.learning_rate = o.learning_rate,
+                            .decay = 0.9,
+                            .momentum = 0.9,
+                            .epsilon = 1.0,
+                            .weight_decay = o.weight_decay});
+  if (o.optimizer == "adam") return f(optim::Adam{.learning_rate = o.learning_rate, .weight_decay = o.weight_decay});
+  throw Error("unknown optimizer '" + o.optimizer + "' (sgd, momentum, rmsprop, adam)");
+}
+
+namespace detail {
+
+inline void emit(const BenchmarkOptions& o, const std::string& s) {
+  std::fputs(s.c_str(), o.out);
+  std::fflush(o.out);
+}
+
+inline std::string step_name(bool warmup, long long k, long long of, int rep, int reps) {
+  std::string s = std::string(warmup ? "warm-up step " : "timed step ") + std::to_string(k) + " of " +
+                  std::to_string(of);
+  if (reps > 1) s += ", repetition " + std::to_string(rep) + " of " + std::to_string(reps);
+  return s;
+}
+
+}  // namespace detail
+
+template <class Spec, index_t H, index_t W, index_t C>
+BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
+  require(o.batch_size > 0, "batch_size must be positive");
+  require(o.num_batches >= 0 && o.num_warmup_batches >= 0, "step counts must not be negative");
+  require(o.repetitions >= 1, "repetitions must be at least 1");
+
+  auto net = make_model<Spec>(input, o.batch_size);
+  using Net = decltype(net);
+  const index_t n = o.batch_size;
+  const SyntheticBatch<float> data = make_synthetic_batch<float>(n, Net::in_dims::size, o.label_values, o.seed);
+
+  BenchmarkResult r;
+  r.model = o.model;
+  r.parameters = (long long)Net::num_params;
+  r.forward_flops_per_image = Net::flops_per_image;
+  r.flops_per_image = (o.forward_only ? 1.0 : 3.0) * Net::flops_per_image;
+  r.threads = o.threads > 0 ? o.threads : parallel::intra_threads();
+  r.fma_peak_gflops = measure_fma_peak_gflops(r.threads, o.fma_seconds);
+
+  HeaderInfo h;
+  h.model = o.model;
+  h.forward_only = o.forward_only;
+  h.batch_size = n;
+  h.num_batches = o.num_batches;
+  h.num_epochs = double(o.num_batches) * double(n) / o.epoch_images;
+  h.optimizer = o.optimizer;
+  h.parameters = r.parameters;
+  h.gflop_per_image = Net::flops_per_image / 1e9;
+  h.extra = o.header_extra;
+  h.extra.insert(h.extra.begin(), {"Learning rate", o.learning_rate_text});
+  h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads (measured now)", r.fma_peak_gflops, r.threads)});
+  detail::emit(o, format_header(h));
+
+  with_optimizer(o, [&](auto optimizer) {
+    for (int rep = 1; rep <= o.repetitions; ++rep) {
+      net.init(o.seed);  // every repetition starts from the same weights
+      Trainer trainer(net, optimizer, o.seed);
+      auto step = [&](bool warmup, long long k, long long of) {
+        try {
+          if (!o.forward_only) return trainer.train_step(data.images.data(), data.labels.data()).loss;
+          double loss = trainer.evaluate(data.images.data(), data.labels.data(), n).loss;
+          if (!std::isfinite(loss)) throw Error("the loss became " + std::to_string(loss));
+          return loss;
+        } catch (const Error& e) {
+          throw Error(std::string(e.what()).substr(9) + " [" + detail::step_name(warmup, k, of, rep, o.repetitions) + "]");
+        }
+      };
+      if (o.repetitions > 1) detail::emit(o, strprintf("Repetition %d of %d\n", rep, o.repetitions));
+      detail::emit(o, "Running warm up\n");
+      for (long long k = 1; k <= o.num_warmup_batches; ++k) step(true, k, o.num_warmup_batches);
+      detail::emit(o, "Done warm up\n");
+      detail::emit(o, step_table_heading());
+
+      RepetitionResult rr;
+      rr.step_seconds.reserve(std::size_t(o.num_batches));
+      rr.losses.reserve(std::size_t(o.num_batches));
+      using clock = std::chrono::steady_clock;
+      const auto loop_start = clock::now();
+      for (long long k = 1; k <= o.num_batches; ++k) {
+        const auto t0 = clock::now();
+        const double loss = step(false, k, o.num_batches);
+        rr.step_seconds.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+        rr.losses.push_back(loss);
+        if (is_display_step(k, o.display_every)) {
+          rr.last = speed_stats(double(n), rr.step_seconds);
+          detail::emit(o, format_step_line(k, rr.last, loss));
+        }
+      }
+      rr.elapsed_seconds = std::chrono::duration<double>(clock::now() - loop_start).count();
+      rr.images_per_sec = rr.elapsed_seconds > 0 ? double(o.num_batches * n) / rr.elapsed_seconds : 0.0;
+      detail::emit(o, format_total(rr.images_per_sec));
+      const double gflops = rr.images_per_sec * r.flops_per_image / 1e9;
+      detail::emit(o, strprintf("peak resident memory: %.1f MiB\n", double(peak_resident_bytes()) / 1048576.0));
+      detail::emit(o, strprintf("achieved: %.1f GFLOP/s = %.1f %% of the %.1f GFLOP/s FMA peak of %d threads "
+                                "(%s; a multiply-add is 2 FLOPs)\n",
+                                gflops, r.fma_peak_gflops > 0 ? 100.0 * gflops / r.fma_peak_gflops : 0.0,
+                                r.fma_peak_gflops, r.threads,
+                                o.forward_only ? "forward FLOPs" : "training = 3 x forward FLOPs, the usual approximation"));
+      r.repetitions.push_back(std::move(rr));
+
+      if (rep == o.repetitions && !o.train_dir.empty()) {
+        std::filesystem::create_directories(o.train_dir);
+        auto file = std::filesystem::path(o.train_dir) / ("model.ckpt-" + std::to_string(trainer.step()));
+        trainer.save(file);
+        r.checkpoint = file.string();
+        detail::emit(o, "saved checkpoint " + r.checkpoint + "\n");
+      }
+    }
+    return 0;
+  });
+
+  if (o.per_layer && o.profile_steps > 0) {
+    // The Trainer's step has no profiler hook, so these steps run forward, the loss and backward
+    // directly (no optimizer update: it is one loop over the parameters, not a layer).
+    LayerProfiler profiler;
+    Rng rng(o.seed);
+    Context ctx{o.forward_only ? Mode::Eval : Mode::Train, &rng, &profiler};
+    AlignedBuffer<float> dlogits(n * Net::classes);
+    for (int i = 0; i < o.profile_steps; ++i) {
+      const float* logits = net.forward(data.images.data(), ctx);
+      if (!o.forward_only) {
+        kernels::softmax_cross_entropy(logits, data.labels.data(), n, Net::classes, dlogits.data());
+        net.backward(data.images.data(), dlogits.data(), ctx);
+      }
+    }
+    r.layers = profiler.timings();
+    detail::emit(o, strprintf("Per-layer time (%d extra steps after the timed ones, batch %lld), most expensive first\n",
+                              o.profile_steps, (long long)n));
+    detail::emit(o, format_layer_table(r.layers, o.forward_only));
+  }
+  if (o.repetitions > 1) detail::emit(o, format_repetition_summary(r.images_per_sec()));
+  r.peak_resident_bytes = peak_resident_bytes();
+  return r;
+}
+
+}  // namespace tinycnn::bench
