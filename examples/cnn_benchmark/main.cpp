@@ -1,0 +1,256 @@
+// cnn_benchmark: tf_cnn_benchmarks' command line and output, on tinycnn.
+//
+//   build/examples/cnn_benchmark --model=resnet50 --batch_size=64 --num_batches=100 \
+//       --num_intra_threads=2 --mkl=True --kmp_blocktime=0 --repetitions=5 --output_json=r.json
+//
+// Flags keep TensorFlow's names, meanings and defaults (docs/benchmark.md lists them). Bad input
+// is one line on stderr naming the flag and what it accepts, exit status 2; a failed run (a NaN
+// loss, say) exits with 1.
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "registry.hpp"
+#include "tinycnn/bench/json.hpp"
+#include "tinycnn/bench/omp_environment.hpp"
+#include "tinycnn/bench/report.hpp"
+#include "tinycnn/bench/result.hpp"
+#include "tinycnn/parallel/threads.hpp"
+
+namespace {
+
+using namespace tinycnn;
+using cnn_benchmark::ModelEntry;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Numbers are read here rather than by CLI11 so that every bad value gets the same kind of
+// message: the flag, what it needs, what it got.
+long long parse_integer(const std::string& flag, const std::string& text, long long min) {
+  const char* need = min > 0 ? "a positive integer" : min == 0 ? "a non-negative integer" : "an integer";
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || v < min)
+    throw UsageError(flag + " must be " + need + (min > 1 ? " >= " + std::to_string(min) : "") + ", got '" + text + "'");
+  return v;
+}
+
+double parse_number(const std::string& flag, const std::string& text, bool positive) {
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(v) || (positive ? v <= 0 : v < 0))
+    throw UsageError(flag + " must be a " + (positive ? "positive" : "non-negative") + " number, got '" + text + "'");
+  return v;
+}
+
+std::string model_names() {
+  std::string s;
+  for (const auto& m : cnn_benchmark::models()) s += (s.empty() ? "" : ", ") + std::string(m.name);
+  return s;
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+const char* proc_bind_name(omp_proc_bind_t b) {
+  switch (b) {
+    case omp_proc_bind_false: return "false";
+    case omp_proc_bind_true: return "true";
+    case omp_proc_bind_master: return "master";
+    case omp_proc_bind_close: return "close";
+    case omp_proc_bind_spread: return "spread";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"The TensorFlow CNN benchmark (tf_cnn_benchmarks) on tinycnn: synthetic data, TF's flags and output"};
+  std::string model = "trivial", batch_size, num_batches = "100", num_warmup_batches = "10", display_every = "10";
+  std::string optimizer = "sgd", learning_rate, momentum = "0.9", weight_decay = "4e-5";
+  std::string inter = "0", intra = "0", kmp_blocktime = "0", kmp_settings = "1";
+  std::string kmp_affinity = "granularity=fine,verbose,compact,1,0";
+  std::string seed = "1234", train_dir, repetitions = "1", output_json, data_format = "NHWC";
+  std::string variable_update = "local", device = "cpu";
+  bool forward_only = false, mkl = false, per_layer = false;
+
+  app.add_option("--model", model, "Model: " + model_names())->capture_default_str();
+  app.add_option("--batch_size", batch_size, "Images per step (default: the model's, as in TensorFlow)");
+  app.add_option("--num_batches", num_batches, "Timed steps per repetition")->capture_default_str();
+  app.add_option("--num_warmup_batches", num_warmup_batches, "Untimed steps first")->capture_default_str();
+  app.add_option("--display_every", display_every, "Print a step line every N steps")->capture_default_str();
+  app.add_option("--optimizer", optimizer, "sgd, momentum (Nesterov), rmsprop, adam")->capture_default_str();
+  app.add_option("--learning_rate", learning_rate,
+                 "Constant learning rate (default: the model's: 0.005, ResNets 0.1 piecewise at epochs 30/60)");
+  app.add_option("--momentum", momentum, "Momentum of --optimizer=momentum")->capture_default_str();
+  app.add_option("--weight_decay", weight_decay, "L2 weight decay on all parameters")->capture_default_str();
+  app.add_flag("--forward_only", forward_only, "Time inference only (dropout off, batch norm frozen)");
+  app.add_option("--num_inter_threads", inter, "Graph branches run at once (0: the library picks)")->capture_default_str();
+  app.add_option("--num_intra_threads", intra, "Threads inside one kernel (0: the library picks)")->capture_default_str();
+  app.add_flag("--mkl", mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
+  app.add_option("--kmp_blocktime", kmp_blocktime, "ms an idle OpenMP thread spins (needs --mkl)")->capture_default_str();
+  app.add_option("--kmp_affinity", kmp_affinity, "Intel KMP_AFFINITY string (needs --mkl)")->capture_default_str();
+  app.add_option("--kmp_settings", kmp_settings, "1: print the OpenMP settings at start-up (needs --mkl)")
+      ->capture_default_str();
+  app.add_option("--tf_random_seed", seed, "Seed for weights, dropout and the synthetic data")->capture_default_str();
+  app.add_option("--train_dir", train_dir, "Save a checkpoint in this folder at the end");
+  app.add_option("--repetitions", repetitions, "Repeat warm-up + timed steps (the report uses 5)")->capture_default_str();
+  app.add_option("--output_json", output_json, "Write configuration, every step time and the summary here");
+  app.add_flag("--per_layer", per_layer, "Add a per-layer time table (extra steps after the timed ones)");
+  app.add_option("--data_format", data_format, "NHWC only")->capture_default_str();
+  app.add_option("--variable_update", variable_update, "local only, for now")->capture_default_str();
+  app.add_option("--device", device, "cpu only")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 names the flag; switches are the only values it converts itself.
+    const std::string what = e.what();
+    const bool bad_switch = what.find("Could not convert") != std::string::npos;
+    std::fprintf(stderr, "cnn_benchmark: %s (%s)\n", what.c_str(),
+                 bad_switch ? "a switch takes no value or true/false/1/0" : "see --help");
+    return 2;
+  }
+
+  bench::BenchmarkOptions o;
+  const ModelEntry* entry = nullptr;
+  bench::KmpSettings kmp;
+  int inter_threads = 0, intra_threads = 0;
+  try {
+    entry = cnn_benchmark::find_model(model);
+    if (!entry) throw UsageError("--model: unknown model '" + model + "' (valid: " + model_names() + ")");
+    if (optimizer != "sgd" && optimizer != "momentum" && optimizer != "rmsprop" && optimizer != "adam")
+      throw UsageError("--optimizer: unknown optimizer '" + optimizer + "' (valid: sgd, momentum, rmsprop, adam)");
+    if (data_format == "NCHW")
+      throw UsageError("--data_format=NCHW: tinycnn stores images as NHWC (channels last) only; use --data_format=NHWC");
+    if (data_format != "NHWC") throw UsageError("--data_format: unknown format '" + data_format + "' (valid: NHWC)");
+    if (variable_update != "local") {
+      for (const char* tf : {"parameter_server", "replicated", "distributed_replicated", "independent",
+                             "distributed_all_reduce", "horovod", "collective_all_reduce"})
+        if (variable_update == tf)
+          throw UsageError("--variable_update=" + variable_update + " is not yet supported (valid: local)");
+      throw UsageError("--variable_update: unknown mode '" + variable_update + "' (valid: local)");
+    }
+    if (device != "cpu") throw UsageError("--device: tinycnn runs on the CPU only (valid: cpu)");
+    o.batch_size = batch_size.empty() ? entry->default_batch_size : parse_integer("--batch_size", batch_size, 1);
+    o.num_batches = parse_integer("--num_batches", num_batches, 1);
+    o.num_warmup_batches = parse_integer("--num_warmup_batches", num_warmup_batches, 0);
+    o.display_every = parse_integer("--display_every", display_every, 1);
+    o.momentum = parse_number("--momentum", momentum, false);
+    o.weight_decay = parse_number("--weight_decay", weight_decay, false);
+    inter_threads = int(parse_integer("--num_inter_threads", inter, 0));
+    intra_threads = int(parse_integer("--num_intra_threads", intra, 0));
+    o.seed = std::uint64_t(parse_integer("--tf_random_seed", seed, 0));
+    o.repetitions = int(parse_integer("--repetitions", repetitions, 1));
+    kmp.blocktime_ms = int(parse_integer("--kmp_blocktime", kmp_blocktime, 0));
+    kmp.settings = int(parse_integer("--kmp_settings", kmp_settings, 0));
+    kmp.affinity = kmp_affinity;
+    kmp.intra_threads = intra_threads;
+    // TensorFlow silently ignores the KMP flags without --mkl; a setting that is asked for and not
+    // applied is how results become irreproducible, so it is refused here.
+    for (const char* f : {"--kmp_blocktime", "--kmp_affinity", "--kmp_settings"})
+      if (!mkl && app.count(f) > 0)
+        throw UsageError(std::string(f) + " only takes effect with --mkl: add --mkl=True or drop " + f);
+    if (mkl) {
+      try {
+        (void)bench::parse_kmp_affinity(kmp.affinity);
+      } catch (const Error& e) {
+        throw UsageError("--kmp_affinity: " + std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
+      }
+    }
+    if (!output_json.empty() && !bench::can_write_file(output_json))
+      throw UsageError("--output_json: cannot write '" + output_json + "' (need a writable file path)");
+
+    if (!learning_rate.empty()) {
+      const double lr = parse_number("--learning_rate", learning_rate, true);
+      o.learning_rate = optim::Constant{lr};
+      o.learning_rate_text = bench::strprintf("%g (constant, --learning_rate)", lr);
+    } else if (entry->schedule == cnn_benchmark::Schedule::ResNetPiecewise) {
+      // resnet_model.py: boundaries int(images_per_epoch / batch * epoch) for epochs 30 and 60.
+      const double lr = entry->default_learning_rate, per_epoch = entry->epoch_images / double(o.batch_size);
+      const auto b30 = std::int64_t(per_epoch * 30), b60 = std::int64_t(per_epoch * 60);
+      o.learning_rate = optim::PiecewiseConstant({b30, b60}, {lr, lr * 0.1, lr * 0.01});
+      o.learning_rate_text = bench::strprintf("%g, x0.1 after steps %lld and %lld (epochs 30 and 60 of %.0f images)",
+                                              lr, (long long)b30, (long long)b60, entry->epoch_images);
+    } else {
+      o.learning_rate = optim::Constant{entry->default_learning_rate};
+      o.learning_rate_text = bench::strprintf("%g (the model's default, constant)", entry->default_learning_rate);
+    }
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+    return 2;
+  }
+
+  // libgomp read its environment when it was loaded, before main: settings for it only take
+  // effect in a fresh process. Nothing above has called into OpenMP.
+  std::string omp_line = "runtime defaults (no --mkl)";
+  if (mkl) {
+    if (const char* applied = bench::applied_environment()) {
+      std::printf("OpenMP environment set by --mkl (process re-executed with it):\n%s", applied);
+      omp_line = "set by --mkl (listed above)";
+    } else {
+      try {
+        const double spins = kmp.blocktime_ms > 0 ? bench::measure_spins_per_ms() : 0.0;
+        bench::reexec_with_environment(bench::openmp_environment(kmp, spins), argv);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+        return 1;
+      }
+    }
+  }
+
+  if (intra_threads > 0) {
+    omp_set_num_threads(intra_threads);
+    parallel::set_intra_threads(intra_threads);
+  }
+  parallel::set_inter_threads(inter_threads);
+  o.threads = parallel::intra_threads();
+  o.model = std::string(entry->name);
+  o.forward_only = forward_only;
+  o.per_layer = per_layer;
+  o.optimizer = optimizer;
+  o.label_values = entry->label_values;
+  o.epoch_images = entry->epoch_images;
+  o.train_dir = train_dir;
+  o.header_extra = {
+      {"Threads", bench::strprintf("intra %d (%s), inter %d (%s)", o.threads,
+                                   intra_threads > 0 ? "--num_intra_threads" : "library's pick: all OpenMP threads",
+                                   parallel::inter_threads(),
+                                   inter_threads > 0 ? "--num_inter_threads" : "library's pick")},
+      {"OpenMP", omp_line},
+      {"OpenMP now", bench::strprintf("max threads %d, procs %d, proc_bind %s, OMP_PLACES=%s, OMP_WAIT_POLICY=%s, "
+                                      "GOMP_SPINCOUNT=%s",
+                                      omp_get_max_threads(), omp_get_num_procs(), proc_bind_name(omp_get_proc_bind()),
+                                      env_or("OMP_PLACES", "(unset)").c_str(),
+                                      env_or("OMP_WAIT_POLICY", "(unset)").c_str(),
+                                      env_or("GOMP_SPINCOUNT", "(unset)").c_str())},
+  };
+
+  try {
+    bench::BenchmarkResult result = entry->run(o);
+    if (!output_json.empty()) {
+      bench::write_file_atomically(output_json, bench::to_json(o, result));
+      std::printf("wrote %s\n", output_json.c_str());
+    }
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
