@@ -1,0 +1,20 @@
+# Runs EXE with ARGS ("|"-separated) and checks how it fails: exit status EXPECT_RC (a number,
+# or "nonzero") and EXPECT somewhere in its output, so a refusal is for the stated reason;
+# EXPECT_REGEX, when given, must match the output too.
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 120)
+if(EXPECT_RC STREQUAL "nonzero")
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${EXE} ${ARGS} succeeded, but it must fail\n${out}${err}")
+  endif()
+elseif(NOT rc EQUAL EXPECT_RC)
+  message(FATAL_ERROR "${EXE} ${ARGS} exited with ${rc}, expected ${EXPECT_RC}\n${out}${err}")
+endif()
+string(FIND "${out}${err}" "${EXPECT}" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "${EXE} ${ARGS} failed without the message \"${EXPECT}\":\n${out}${err}")
+endif()
+if(DEFINED EXPECT_REGEX AND NOT "${out}${err}" MATCHES "${EXPECT_REGEX}")
+  message(FATAL_ERROR "${EXE} ${ARGS}: the output does not match \"${EXPECT_REGEX}\":\n${out}${err}")
+endif()
+message(STATUS "exit ${rc} with: ${EXPECT}")
