@@ -45,15 +45,28 @@ struct Concat {
       return s + ")";
     }
 
+    // Per branch: its output gradient, its input gradient (branch 0 writes dx itself) and its
+    // own scratch, side by side, since branches may run concurrently.
+    static constexpr index_t scratch_size_of_branch(std::size_t i, index_t batch) {
+      index_t sizes[] = {scratch_size_of<impl_of<Branches, T, In>>(batch)...};
+      return sizes[i];
+    }
+    static constexpr index_t branch_scratch(std::size_t i, index_t batch) {
+      index_t outs[] = {impl_of<Branches, T, In>::out_dims::size...};
+      return align_count<T>(batch * outs[i]) + (i > 0 ? align_count<T>(batch * In::size) : 0) +
+             align_count<T>(scratch_size_of_branch(i, batch));
+    }
+    static constexpr index_t scratch_size(index_t batch) {
+      index_t total = 0;
+      for (std::size_t i = 0; i < N; ++i) total += branch_scratch(i, batch);
+      return total;
+    }
+
     void plan(index_t batch) {
       batch_ = batch;
       rows_ = batch * out_dims::height * out_dims::width;
       out_.reshape(shape_of<out_dims>(batch));
-      std::size_t i = 0;
-      std::apply([&](auto&... b) {
-        ((b.plan(batch), branch_dy_[i].resize(batch * std::remove_reference_t<decltype(b)>::out_dims::size), ++i), ...);
-      }, branches_);
-      for (std::size_t b = 1; b < N; ++b) branch_dx_[b].resize(batch * In::size);
+      std::apply([&](auto&... b) { (b.plan(batch), ...); }, branches_);
     }
     void bind(Slices<T> s) {
       std::apply([&](auto&... b) {
@@ -73,18 +86,26 @@ struct Concat {
       return out_.data();
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
-      std::array<T*, N> dys;
-      for (std::size_t i = 0; i < N; ++i) dys[i] = branch_dy_[i].data();
+      std::array<T*, N> dys, dxs;
+      std::array<Context, N> inner;
+      ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
+      for (std::size_t i = 0; i < N; ++i) {
+        dys[i] = arena.take(batch_ * channels_[i] * out_dims::height * out_dims::width);
+        T* own_dx = i == 0 ? nullptr : arena.take(batch_ * In::size);
+        dxs[i] = i == 0 ? dx : (dx ? own_dx : nullptr);
+        inner[i] = ctx;
+        inner[i].scratch = arena.next;
+        arena.take(scratch_size_of_branch(i, batch_));
+      }
       kernels::concat_channels_backward<T>(dy, rows_, channels_, dys);
       // The first branch writes dx; each other one its own buffer, summed once all are done.
       parallel::run_branches(int(N), [&](int i) {
         with_branch(std::size_t(i), [&](auto& b, std::size_t at) {
-          T* target = at == 0 ? dx : (dx ? branch_dx_[at].data() : nullptr);
-          detail::run_backward(b, x, static_cast<const T*>(branch_dy_[at].data()), target, ctx);
+          detail::run_backward(b, x, static_cast<const T*>(dys[at]), dxs[at], inner[at]);
         });
       });
       if (dx)
-        for (std::size_t i = 1; i < N; ++i) kernels::add_inplace(dx, branch_dx_[i].data(), batch_ * In::size);
+        for (std::size_t i = 1; i < N; ++i) kernels::add_inplace(dx, static_cast<const T*>(dxs[i]), batch_ * In::size);
     }
 
     template <class F>
@@ -103,8 +124,6 @@ struct Concat {
     index_t batch_ = 0, rows_ = 0;
     branches_t branches_;
     Tensor<T> out_;
-    std::array<AlignedBuffer<T>, N> branch_dy_;
-    std::array<AlignedBuffer<T>, N> branch_dx_;  // [0] unused: branch 0 writes dx itself
   };
 };
 

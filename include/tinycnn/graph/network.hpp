@@ -47,6 +47,7 @@ class Network {
     require(batch > 0, "batch size must be positive, got " + std::to_string(batch));
     batch_ = batch;
     root_.plan(batch);
+    scratch_.resize(scratch_size_of<root_type>(batch));
   }
   index_t batch() const { return batch_; }
 
@@ -60,10 +61,12 @@ class Network {
     ctx.batch = batch_;
     return detail::run_forward(root_, x, ctx);
   }
-  // After forward on the same x: fills gradients() from d(loss)/d(logits).
-  void backward(const T* x, const T* dlogits, Context& ctx) {
+  // After forward on the same x: fills gradients() from d(loss)/d(logits), and dx (the
+  // gradient with respect to the input) when it is given.
+  void backward(const T* x, const T* dlogits, Context& ctx, T* dx = nullptr) {
     ctx.batch = batch_;
-    detail::run_backward(root_, x, dlogits, static_cast<T*>(nullptr), ctx);
+    ctx.scratch = scratch_.data();
+    detail::run_backward(root_, x, dlogits, dx, ctx);
   }
 
   // The flat buffers (slices are cache-line aligned, so their size can exceed num_params).
@@ -77,6 +80,7 @@ class Network {
 
  private:
   AlignedBuffer<T> params_, grads_, state_;
+  AlignedBuffer<T> scratch_;  // backward's temporary gradients, shared by all containers
   root_type root_;
   index_t batch_ = 0;
 };

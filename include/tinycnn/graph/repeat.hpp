@@ -28,12 +28,15 @@ struct Repeat {
     static constexpr index_t param_storage = index_t(N) * block_t::param_storage;
     static constexpr index_t state_storage = index_t(N) * block_t::state_storage;
     static constexpr double flops = double(N) * block_t::flops;
+    using runner_t = detail::ChainRunner<T, N, In::size>;
+    static constexpr index_t scratch_size(index_t batch) {
+      return runner_t::own_scratch(batch) + scratch_size_of<block_t>(batch);
+    }
 
     static std::string describe() { return "Repeat " + std::to_string(N) + " x " + block_t::describe(); }
 
     void plan(index_t batch) {
       for (auto& b : blocks_) b.plan(batch);
-      runner_.plan(batch, N > 1 ? In::size : 0);
     }
     void bind(Slices<T> s) {
       for (auto& b : blocks_) {
@@ -57,7 +60,7 @@ struct Repeat {
    private:
     auto getter() { return [this](auto i) -> block_t& { return blocks_[decltype(i)::value]; }; }
     std::array<block_t, N> blocks_;
-    detail::ChainRunner<T, N> runner_;
+    runner_t runner_;
   };
 };
 

@@ -32,6 +32,12 @@ struct Residual {
     static constexpr index_t state_storage = main_t::state_storage + short_t::state_storage;
     static constexpr double flops = main_t::flops + short_t::flops + double(out_dims::size);
 
+    // A projection shortcut's input gradient, then whatever the two paths need themselves.
+    static constexpr index_t scratch_size(index_t batch) {
+      return (identity ? 0 : align_count<T>(batch * In::size)) +
+             std::max(scratch_size_of<main_t>(batch), scratch_size_of<short_t>(batch));
+    }
+
     static std::string describe() {
       return "Residual(" + main_t::describe() + " | " + short_t::describe() + ")";
     }
@@ -41,7 +47,6 @@ struct Residual {
       main_.plan(batch);
       shortcut_.plan(batch);
       out_.reshape(shape_of<out_dims>(batch));
-      if constexpr (!identity) shortcut_dx_.resize(batch * In::size);
     }
     void bind(Slices<T> s) {
       main_.bind(s);
@@ -59,12 +64,17 @@ struct Residual {
       return out_.data();
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
-      detail::run_backward(main_, x, dy, dx, ctx);
       if constexpr (identity) {
+        detail::run_backward(main_, x, dy, dx, ctx);
         if (dx) kernels::add_inplace(dx, dy, batch_ * In::size);
       } else {
-        detail::run_backward(shortcut_, x, dy, dx ? shortcut_dx_.data() : nullptr, ctx);
-        if (dx) kernels::add_inplace(dx, shortcut_dx_.data(), batch_ * In::size);
+        ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
+        T* shortcut_dx = arena.take(batch_ * In::size);
+        Context inner = ctx;
+        inner.scratch = arena.next;
+        detail::run_backward(main_, x, dy, dx, inner);
+        detail::run_backward(shortcut_, x, dy, dx ? shortcut_dx : nullptr, inner);
+        if (dx) kernels::add_inplace(dx, static_cast<const T*>(shortcut_dx), batch_ * In::size);
       }
     }
 
@@ -79,7 +89,6 @@ struct Residual {
     main_t main_;
     short_t shortcut_;
     Tensor<T> out_;
-    AlignedBuffer<T> shortcut_dx_;
   };
 };
 

@@ -30,14 +30,16 @@ struct chain<T, In, First, Rest...> {
 };
 
 // Runs a chain of concrete layers held in any indexable container (a tuple of different types
-// or an array of one type): the shared machinery of Sequential and Repeat.
-template <class T, std::size_t N>
+// or an array of one type): the shared machinery of Sequential and Repeat. Gradients between
+// the layers go through two ping-pong buffers of LargestInner elements per image, taken from the
+// scratch arena; the children get the rest of the arena.
+template <class T, std::size_t N, index_t LargestInner>
 class ChainRunner {
  public:
-  // Gradient ping-pong buffers, sized for the largest inner boundary.
-  void plan(index_t batch, index_t largest_inner) {
-    for (auto& b : grad_) b.resize(batch * largest_inner);
+  static constexpr index_t own_scratch(index_t batch) {
+    return N > 1 ? 2 * align_count<T>(batch * LargestInner) : 0;
   }
+
   template <class Get>
   const T* forward(const T* x, Context& ctx, Get&& get) {
     const T* cur = x;
@@ -49,10 +51,19 @@ class ChainRunner {
   }
   template <class Get>
   void backward(const T* dy, T* dx, Context& ctx, Get&& get) {
+    ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
+    T* ping_pong[2] = {nullptr, nullptr};
+    if constexpr (N > 1) {
+      const index_t n = ctx.batch * LargestInner;
+      ping_pong[0] = arena.take(n);
+      ping_pong[1] = arena.take(n);
+    }
+    Context inner = ctx;
+    inner.scratch = arena.next;
     const T* grad = dy;
     for_each_index_reversed([&](auto i) {
-      T* target = i == 0 ? dx : grad_[i % 2].data();
-      run_backward(get(i), inputs_[i], grad, target, ctx);
+      T* target = i == 0 ? dx : ping_pong[i % 2];
+      run_backward(get(i), inputs_[i], grad, target, inner);
       grad = target;
     });
   }
@@ -70,7 +81,6 @@ class ChainRunner {
   static void for_each_index_reversed(F&& f) { apply_reversed(f, std::make_index_sequence<N>{}); }
 
   std::array<const T*, N> inputs_{};
-  std::array<AlignedBuffer<T>, 2> grad_;
 };
 
 }  // namespace detail
@@ -100,6 +110,15 @@ struct Sequential {
     static constexpr index_t param_storage = fold([]<class... L>() { return (L::param_storage + ...); });
     static constexpr index_t state_storage = fold([]<class... L>() { return (L::state_storage + ...); });
     static constexpr double flops = fold([]<class... L>() { return (L::flops + ...); });
+    // The largest gradient passed between two children (the input size of children 1..N-1).
+    static constexpr index_t largest_inner = fold([]<class First, class... L>() {
+      return std::max<index_t>({index_t(0), L::in_dims::size...});
+    });
+    using runner_t = detail::ChainRunner<T, N, largest_inner>;
+    static constexpr index_t scratch_size(index_t batch) {
+      return runner_t::own_scratch(batch) +
+             fold([batch]<class... L>() { return std::max<index_t>({scratch_size_of<L>(batch)...}); });
+    }
 
     static std::string describe() {
       return fold([]<class... L>() {
@@ -111,12 +130,7 @@ struct Sequential {
     }
 
     void plan(index_t batch) {
-      index_t largest = 0;
-      for_each([&](auto& l) {
-        l.plan(batch);
-        largest = std::max<index_t>(largest, std::remove_reference_t<decltype(l)>::in_dims::size);
-      });
-      runner_.plan(batch, N > 1 ? largest : 0);
+      for_each([&](auto& l) { l.plan(batch); });
     }
     void bind(Slices<T> s) {
       for_each([&](auto& l) {
@@ -140,7 +154,7 @@ struct Sequential {
    private:
     auto getter() { return [this](auto i) -> auto& { return std::get<decltype(i)::value>(layers_); }; }
     layers_t layers_;
-    detail::ChainRunner<T, N> runner_;
+    runner_t runner_;
   };
 };
 

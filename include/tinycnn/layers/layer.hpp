@@ -34,6 +34,33 @@ struct Context {
   Rng* rng = nullptr;                  // dropout masks
   LayerProfiler* profiler = nullptr;   // per-layer timing, when attached (graph/profiler.hpp)
   index_t batch = 0;                   // set by the Network for each pass
+  void* scratch = nullptr;             // backward's temporary gradients (see scratch_size below)
+};
+
+// Backward needs temporary gradient buffers (between the layers of a Sequential, for a
+// shortcut, for each Concat branch). They live only while the container's backward runs, so
+// instead of each container owning its own, the Network allocates one arena and each container
+// takes its part and hands the rest to its children: the arena's size is the deepest nesting's
+// sum, not the total over all containers. A layer that needs some declares
+//   static constexpr index_t scratch_size(index_t batch)   (elements of T, itself + children)
+// and finds them at ctx.scratch during backward.
+template <class L>
+constexpr index_t scratch_size_of(index_t batch) {
+  if constexpr (requires { L::scratch_size(batch); })
+    return L::scratch_size(batch);
+  else
+    return 0;
+}
+
+// Carves cache-line aligned pieces off a scratch arena.
+template <class T>
+struct ScratchCursor {
+  T* next;
+  T* take(index_t n) {
+    T* p = next;
+    next += align_count<T>(n);
+    return p;
+  }
 };
 
 // A layer's part of the model's flat parameter, gradient and state buffers.
