@@ -47,5 +47,9 @@
 #include "tinycnn/bench/statistics.hpp"
 #include "tinycnn/bench/synthetic_data.hpp"
 
+#include "tinycnn/models/alexnet.hpp"
+#include "tinycnn/models/inception_v3.hpp"
 #include "tinycnn/models/mnist_deep.hpp"
+#include "tinycnn/models/resnet.hpp"
 #include "tinycnn/models/trivial.hpp"
+#include "tinycnn/models/vgg16.hpp"
