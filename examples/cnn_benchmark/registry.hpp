@@ -28,9 +28,14 @@ struct ModelEntry {
 
 tinycnn::bench::BenchmarkResult run_trivial(const tinycnn::bench::BenchmarkOptions&);
 tinycnn::bench::BenchmarkResult run_mnist_deep(const tinycnn::bench::BenchmarkOptions&);
-// Register a model: declare its run_<name> here, add a row below and examples/cnn_benchmark/<name>.cpp
-// to CNN_BENCHMARK_MODELS in examples/CMakeLists.txt.
-// @MODEL_DECLARATIONS@
+tinycnn::bench::BenchmarkResult run_alexnet(const tinycnn::bench::BenchmarkOptions&);
+tinycnn::bench::BenchmarkResult run_vgg16(const tinycnn::bench::BenchmarkOptions&);
+tinycnn::bench::BenchmarkResult run_inception3(const tinycnn::bench::BenchmarkOptions&);
+tinycnn::bench::BenchmarkResult run_resnet50(const tinycnn::bench::BenchmarkOptions&);
+tinycnn::bench::BenchmarkResult run_resnet50_v1_5(const tinycnn::bench::BenchmarkOptions&);
+tinycnn::bench::BenchmarkResult run_resnet152(const tinycnn::bench::BenchmarkOptions&);
+// A model is built in when its file name is in CNN_BENCHMARK_MODELS (examples/CMakeLists.txt),
+// which defines CNN_BENCHMARK_WITH_<NAME> and compiles examples/cnn_benchmark/<name>.cpp.
 
 inline constexpr double kImagenetTrainImages = 1281167;  // tf_cnn_benchmarks' IMAGENET_NUM_TRAIN_IMAGES
 inline constexpr double kMnistTrainImages = 60000;
@@ -42,7 +47,24 @@ inline std::span<const ModelEntry> models() {
       // mnist_deep: the report's "real world" check (Adam 1e-4, batch 50 in the tutorial; sgd and
       // 0.005 unless the flags say otherwise, as for every model here).
       {"mnist_deep", 50, 0.005, Schedule::Constant, 10, kMnistTrainImages, run_mnist_deep},
-      // @MODEL_ROWS@
+#ifdef CNN_BENCHMARK_WITH_ALEXNET
+      {"alexnet", 512, 0.005, Schedule::Constant, 1000, kImagenetTrainImages, run_alexnet},
+#endif
+#ifdef CNN_BENCHMARK_WITH_VGG16
+      {"vgg16", 64, 0.005, Schedule::Constant, 1000, kImagenetTrainImages, run_vgg16},
+#endif
+#ifdef CNN_BENCHMARK_WITH_INCEPTION3
+      {"inception3", 32, 0.005, Schedule::Constant, 1000, kImagenetTrainImages, run_inception3},
+#endif
+#ifdef CNN_BENCHMARK_WITH_RESNET50
+      {"resnet50", 64, 0.1, Schedule::ResNetPiecewise, 1000, kImagenetTrainImages, run_resnet50},
+#endif
+#ifdef CNN_BENCHMARK_WITH_RESNET50_V1_5
+      {"resnet50_v1.5", 64, 0.1, Schedule::ResNetPiecewise, 1000, kImagenetTrainImages, run_resnet50_v1_5},
+#endif
+#ifdef CNN_BENCHMARK_WITH_RESNET152
+      {"resnet152", 32, 0.1, Schedule::ResNetPiecewise, 1000, kImagenetTrainImages, run_resnet152},
+#endif
   };
   return table;
 }

@@ -1,0 +1,10 @@
+// One model per translation unit, so the models compile in parallel.
+#include "registry.hpp"
+#include "tinycnn/bench/run.hpp"
+#include "tinycnn/models/resnet.hpp"
+
+namespace cnn_benchmark {
+tinycnn::bench::BenchmarkResult run_resnet152(const tinycnn::bench::BenchmarkOptions& o) {
+  return tinycnn::bench::run_benchmark<tinycnn::models::ResNet152>(tinycnn::models::ResNet152Input{}, o);
+}
+}  // namespace cnn_benchmark
