@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "support/check.hpp"
+#include "support/temp_dir.hpp"
 #include "tinycnn/io/checkpoint.hpp"
 
 namespace fs = std::filesystem;
@@ -25,27 +26,8 @@ using namespace tinycnn;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("tinycnn-ckpt-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  // Everything in the directory except `keep`: leftovers of a save.
-  std::vector<std::string> others(const std::string& keep) const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path))
-      if (e.path().filename() != keep) out.push_back(e.path().filename().string());
-    return out;
-  }
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("ckpt-test") {}
 };
 
 using Bytes = std::vector<char>;

@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include "support/temp_dir.hpp"
 #include "tinycnn/io/idx.hpp"
 
 namespace fs = std::filesystem;
@@ -21,21 +22,8 @@ using namespace tinycnn;
 
 namespace {
 
-// A fresh directory per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("tinycnn-idx-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("idx-test") {}
 };
 
 using Bytes = std::vector<std::uint8_t>;

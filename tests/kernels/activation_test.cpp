@@ -8,10 +8,7 @@ using namespace tinycnn;
 
 namespace {
 
-template <class T>
-constexpr double tol() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
+using test::tol;
 
 // Values kept away from the kink at 0, so a finite difference never straddles it.
 std::vector<double> away_from_zero(index_t n, Rng& rng) {

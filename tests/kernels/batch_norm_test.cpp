@@ -8,10 +8,7 @@ using namespace tinycnn;
 
 namespace {
 
-template <class T>
-constexpr double tol() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
+using test::tol;
 
 template <class T>
 void check_batch_norm(Rng& rng, index_t rows, index_t c, bool with_gamma, bool with_beta, double lo = -1.0,

@@ -7,10 +7,7 @@
 using namespace tinycnn;
 
 namespace {
-template <class T>
-constexpr double tol() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
+using test::tol;
 }  // namespace
 
 TEST_CASE_TEMPLATE("bias add and its backward match the reference", T, float, double) {

@@ -8,10 +8,7 @@ using namespace tinycnn;
 
 namespace {
 
-template <class T>
-constexpr double tol() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
+using test::tol;
 
 std::string describe(index_t n, index_t c, const Window& w) {
   return "n=" + std::to_string(n) + " c=" + std::to_string(c) + " in=" + std::to_string(w.in_h) + "x" +

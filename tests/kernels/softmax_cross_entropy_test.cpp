@@ -7,10 +7,7 @@
 using namespace tinycnn;
 
 namespace {
-template <class T>
-constexpr double tol() {
-  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
-}
+using test::tol;
 
 std::vector<std::int32_t> random_labels(index_t n, index_t classes, Rng& rng) {
   std::vector<std::int32_t> labels(static_cast<std::size_t>(n));

@@ -6,12 +6,19 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/core/shape.hpp"
 
 namespace tinycnn::test {
+
+// The kernels' default tolerance against the double reference, for values of order one.
+template <class T>
+constexpr double tol() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
 
 template <class T>
 void fill_uniform(T* p, index_t n, Rng& rng, double lo = -1.0, double hi = 1.0) {
