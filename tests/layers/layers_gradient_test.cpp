@@ -60,6 +60,14 @@ TEST_CASE("a Residual block with the identity shortcut, repeated") {
   expect_pass(check_gradients<Sequential<Repeat<3, Block>, ReLU>>(Input<4, 4, 3>{}, 2));
 }
 
+TEST_CASE("a Residual whose main path ends in ReLU keeps a sum buffer of its own") {
+  // ReLU's backward reads its output, so the sum must not overwrite it.
+  using Block = Sequential<Conv2D<3, 1>, Residual<Sequential<Conv2D<3, 3>, ReLU>>, ReLU>;
+  static_assert(!impl_of<Residual<Sequential<Conv2D<3, 3>, ReLU>>, double, Dims<4, 4, 3>>::add_in_place);
+  static_assert(impl_of<Residual<Sequential<Conv2D<3, 3>, BatchNorm<>>>, double, Dims<4, 4, 3>>::add_in_place);
+  expect_pass(check_gradients<Block>(Input<4, 4, 3>{}, 2));
+}
+
 TEST_CASE("a small Concat (Inception-style) graph") {
   using Module = Concat<Conv2D<2, 1>,
                         Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>,
@@ -111,4 +119,22 @@ TEST_CASE("the profiler times every leaf once per pass, in forward order") {
     CHECK(l.backward_calls == (l.name == "Identity" ? 0 : 2));  // an identity shortcut's gradient is dy itself
     CHECK(l.forward_seconds >= 0);
   }
+}
+
+TEST_CASE("ReLU overwrites a sibling's output, never the Sequential's own input") {
+  Context ctx;
+  std::vector<float> x(2 * 12);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 5) - 2.0f;  // negatives included
+  const std::vector<float> original = x;
+
+  auto after_conv = make_model<Sequential<Conv2D<3, 1>, ReLU>>(Input<2, 2, 3>{}, 2);
+  after_conv.init(1);
+  const float* conv_out = after_conv.root().get<0>().forward(x.data(), ctx);
+  CHECK(after_conv.forward(x.data(), ctx) == conv_out);  // in place: no buffer of its own
+
+  auto first = make_model<Sequential<ReLU, Flatten>>(Input<2, 2, 3>{}, 2);
+  CHECK(first.forward(x.data(), ctx) != x.data());
+  auto behind_flatten = make_model<Sequential<Flatten, ReLU>>(Input<2, 2, 3>{}, 2);
+  CHECK(behind_flatten.forward(x.data(), ctx) != x.data());
+  CHECK(x == original);  // the caller's input is untouched
 }

@@ -12,18 +12,25 @@ namespace tinycnn::detail {
 template <class L>
 concept Container = requires(L& l) { l.for_each([](auto&) {}); };
 
-template <class L, class T>
+// Runs layer.forward(x) (or forward_in_place when InPlace), timed when a profiler is attached.
+template <bool InPlace = false, class L, class T>
 const T* run_forward(L& layer, const T* x, Context& ctx) {
+  auto call = [&] {
+    if constexpr (InPlace)
+      return layer.forward_in_place(const_cast<T*>(x), ctx);  // the caller owns x: see Sequential
+    else
+      return layer.forward(x, ctx);
+  };
   if constexpr (!Container<L>) {
     if (ctx.profiler) {
       auto t0 = std::chrono::steady_clock::now();
-      const T* y = layer.forward(x, ctx);
+      const T* y = call();
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), false, s);
       return y;
     }
   }
-  return layer.forward(x, ctx);
+  return call();
 }
 
 template <class L, class T>

@@ -24,6 +24,10 @@ struct Residual {
     static constexpr bool identity = std::is_same_v<Shortcut, Identity>;
 
    public:
+    // The sum can overwrite the main path's output (saving an activation per block) when that
+    // buffer is main's own and main's backward does not read it back.
+    static constexpr bool add_in_place =
+        !tinycnn::forwards_input<main_t>() && !tinycnn::reads_own_output<main_t>();
     using in_dims = In;
     using out_dims = typename main_t::out_dims;
     static constexpr index_t num_params = main_t::num_params + short_t::num_params;
@@ -46,7 +50,7 @@ struct Residual {
       batch_ = batch;
       main_.plan(batch);
       shortcut_.plan(batch);
-      out_.reshape(shape_of<out_dims>(batch));
+      if constexpr (!add_in_place) out_.reshape(shape_of<out_dims>(batch));
     }
     void bind(Slices<T> s) {
       main_.bind(s);
@@ -60,8 +64,9 @@ struct Residual {
     const T* forward(const T* x, Context& ctx) {
       const T* a = detail::run_forward(main_, x, ctx);
       const T* b = detail::run_forward(shortcut_, x, ctx);
-      kernels::add(a, b, out_.data(), out_.size());
-      return out_.data();
+      T* sum = add_in_place ? const_cast<T*>(a) : out_.data();  // a is main's own buffer then
+      kernels::add(a, b, sum, batch_ * out_dims::size);
+      return sum;
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
       if constexpr (identity) {
@@ -88,7 +93,7 @@ struct Residual {
     index_t batch_ = 0;
     main_t main_;
     short_t shortcut_;
-    Tensor<T> out_;
+    Tensor<T> out_;  // unused when adding in place
   };
 };
 

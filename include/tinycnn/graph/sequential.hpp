@@ -33,19 +33,24 @@ struct chain<T, In, First, Rest...> {
 // or an array of one type): the shared machinery of Sequential and Repeat. Gradients between
 // the layers go through two ping-pong buffers of LargestInner elements per image, taken from the
 // scratch arena; the children get the rest of the arena.
-template <class T, std::size_t N, index_t LargestInner>
+template <class T, std::size_t N, index_t LargestInner, class InPlace = std::array<bool, N>>
 class ChainRunner {
  public:
   static constexpr index_t own_scratch(index_t batch) {
     return N > 1 ? 2 * align_count<T>(batch * LargestInner) : 0;
   }
 
+  // in_place[i]: child i may overwrite its input (see Sequential::in_place_at).
   template <class Get>
-  const T* forward(const T* x, Context& ctx, Get&& get) {
+  const T* forward(const T* x, Context& ctx, Get&& get, const std::array<bool, N>& in_place = {}) {
     const T* cur = x;
     for_each_index([&](auto i) {
       inputs_[i] = cur;
-      cur = run_forward(get(i), cur, ctx);
+      using L = std::remove_reference_t<decltype(get(i))>;
+      if constexpr (runs_in_place<L>())
+        cur = in_place[i] ? run_forward<true>(get(i), cur, ctx) : run_forward(get(i), cur, ctx);
+      else
+        cur = run_forward(get(i), cur, ctx);
     });
     return cur;
   }
@@ -129,8 +134,22 @@ struct Sequential {
       });
     }
 
+    static constexpr bool reads_own_output = tinycnn::reads_own_output<std::tuple_element_t<N - 1, layers_t>>();
+    // The output is the input itself when every child hands its input on.
+    static constexpr bool forwards_input = fold([]<class... L>() { return (tinycnn::forwards_input<L>() && ...); });
+
     void plan(index_t batch) {
-      for_each([&](auto& l) { l.plan(batch); });
+      std::size_t i = 0;
+      for_each([&](auto& l) {
+        using L = std::remove_reference_t<decltype(l)>;
+        if constexpr (runs_in_place<L>()) {
+          if (in_place_[i]) l.plan_in_place(batch);
+          else l.plan(batch);
+        } else {
+          l.plan(batch);
+        }
+        ++i;
+      });
     }
     void bind(Slices<T> s) {
       for_each([&](auto& l) {
@@ -142,7 +161,7 @@ struct Sequential {
       });
     }
     void init(Rng& rng) { for_each([&](auto& l) { l.init(rng); }); }
-    const T* forward(const T* x, Context& ctx) { return runner_.forward(x, ctx, getter()); }
+    const T* forward(const T* x, Context& ctx) { return runner_.forward(x, ctx, getter(), in_place_); }
     void backward(const T*, const T* dy, T* dx, Context& ctx) { runner_.backward(dy, dx, ctx, getter()); }
 
     // Visits the direct children in order.
@@ -152,6 +171,22 @@ struct Sequential {
     auto& get() { return std::get<I>(layers_); }
 
    private:
+    // Child I may overwrite its input when that buffer is the output of an earlier sibling
+    // (not this Sequential's input, which others may share): walking back over children that
+    // hand their input on, we must meet one that owns its output.
+    template <std::size_t I>
+    static constexpr bool owned_by_earlier_sibling() {
+      if constexpr (I == 0)
+        return false;
+      else if constexpr (tinycnn::forwards_input<std::tuple_element_t<I - 1, layers_t>>())
+        return owned_by_earlier_sibling<I - 1>();
+      else
+        return true;
+    }
+    static constexpr std::array<bool, N> in_place_ = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<bool, N>{(runs_in_place<std::tuple_element_t<I, layers_t>>() && owned_by_earlier_sibling<I>())...};
+    }(std::make_index_sequence<N>{});
+
     auto getter() { return [this](auto i) -> auto& { return std::get<decltype(i)::value>(layers_); }; }
     layers_t layers_;
     runner_t runner_;

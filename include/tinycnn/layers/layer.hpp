@@ -52,6 +52,38 @@ constexpr index_t scratch_size_of(index_t batch) {
     return 0;
 }
 
+// Some layers return their input pointer as their output (Flatten, Identity, Dropout when not
+// training): their output is not a buffer of their own. They declare forwards_input = true.
+template <class L>
+constexpr bool forwards_input() {
+  if constexpr (requires { L::forwards_input; })
+    return L::forwards_input;
+  else
+    return false;
+}
+
+// A layer whose backward reads its own forward output (ReLU) declares reads_own_output = true:
+// nobody may then write over that output (see Residual's in-place add).
+template <class L>
+constexpr bool reads_own_output() {
+  if constexpr (requires { L::reads_own_output; })
+    return L::reads_own_output;
+  else
+    return false;
+}
+
+// A layer that can compute its output over its input's buffer (ReLU) declares
+// in_place = true and provides plan_in_place(batch) (no output buffer) and
+// forward_in_place(T* x, Context&). A Sequential uses that form only when the input buffer
+// belongs to an earlier sibling, i.e. is nobody else's input.
+template <class L>
+constexpr bool runs_in_place() {
+  if constexpr (requires { L::in_place; })
+    return L::in_place;
+  else
+    return false;
+}
+
 // Carves cache-line aligned pieces off a scratch arena.
 template <class T>
 struct ScratchCursor {

@@ -1,4 +1,6 @@
-// ReLU: y = max(x, 0). Its backward reads its own output, not its input.
+// ReLU: y = max(x, 0). Its backward reads its own output, not its input, so it can overwrite
+// its input: inside a Sequential it does, whenever that buffer is an earlier sibling's output
+// (which that sibling's backward never reads back), saving one activation per ReLU.
 #pragma once
 #include "tinycnn/core/tensor.hpp"
 #include "tinycnn/kernels/activation.hpp"
@@ -10,16 +12,33 @@ struct ReLU {
   template <class T, class In>
   struct impl : LayerBase<T, In, In> {
     static constexpr double flops = double(In::size);
+    static constexpr bool in_place = true;
+    static constexpr bool reads_own_output = true;
     static std::string describe() { return "ReLU"; }
-    void plan(index_t batch) { out_.reshape(shape_of<In>(batch)); }
+    void plan(index_t batch) {
+      size_ = batch * In::size;
+      out_.reshape(shape_of<In>(batch));
+    }
+    void plan_in_place(index_t batch) {
+      size_ = batch * In::size;
+      out_ = Tensor<T>();
+    }
     const T* forward(const T* x, Context&) {
-      kernels::relu_forward(x, out_.data(), out_.size());
-      return out_.data();
+      y_ = out_.data();
+      kernels::relu_forward(x, y_, size_);
+      return y_;
+    }
+    const T* forward_in_place(T* x, Context&) {
+      y_ = x;
+      kernels::relu_forward(x, y_, size_);
+      return y_;
     }
     void backward(const T*, const T* dy, T* dx, Context&) {
-      if (dx) kernels::relu_backward(out_.data(), dy, dx, out_.size());
+      if (dx) kernels::relu_backward(y_, dy, dx, size_);
     }
-    Tensor<T> out_;
+    index_t size_ = 0;
+    T* y_ = nullptr;  // where the last forward wrote
+    Tensor<T> out_;   // unused when running in place
   };
 };
 
