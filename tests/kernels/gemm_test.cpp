@@ -48,6 +48,8 @@ TEST_CASE_TEMPLATE("gemm crosses every cache block and thread split", T, float, 
   check_gemm<T>(rng, 7, 300, 260, true, false, T(1), T(1), 2, tol);
   check_gemm<T>(rng, 401, 33, 530, false, true, T(1), T(0.5), 2, tol);
   check_gemm<T>(rng, 13, 3100, 5, false, false, T(1), T(0), 2, tol);  // wider than one NC block
+  check_gemm<T>(rng, 37, 21, 4000, true, false, T(1), T(0.5), 2, tol);  // K split across threads
+  check_gemm<T>(rng, 9, 70, 2500, false, true, T(1), T(0), 3, tol);
 }
 
 TEST_CASE("gemm with K = 0 scales C by beta") {

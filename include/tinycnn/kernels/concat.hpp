@@ -37,7 +37,8 @@ void concat_channels_forward(std::span<const std::type_identity_t<T>* const> inp
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const index_t c = channels[i];
       const std::size_t bytes = static_cast<std::size_t>(c) * sizeof(T);
-      for (index_t r = begin; r < end; ++r) std::memcpy(y + r * total + offset, inputs[i] + r * c, bytes);
+      if (c > 0)  // an empty input may have no storage at all (memcpy from null is undefined)
+        for (index_t r = begin; r < end; ++r) std::memcpy(y + r * total + offset, inputs[i] + r * c, bytes);
       offset += c;
     }
   }, total);
@@ -54,7 +55,7 @@ void concat_channels_backward(const T* dy, index_t rows, std::span<const index_t
     for (std::size_t i = 0; i < grads.size(); ++i) {
       const index_t c = channels[i];
       const std::size_t bytes = static_cast<std::size_t>(c) * sizeof(T);
-      if (grads[i])
+      if (grads[i] && c > 0)
         for (index_t r = begin; r < end; ++r) std::memcpy(grads[i] + r * c, dy + r * total + offset, bytes);
       offset += c;
     }

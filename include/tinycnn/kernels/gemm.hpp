@@ -99,15 +99,10 @@ inline T* scratch(index_t n) {
   return buffer.data();
 }
 
-}  // namespace detail
-
-// The engine. PackA is called as pack_a(dst, i0, rows, k0, kc) and must write a kc x MR panel
-// (dst[k * MR + r] = A(i0 + r, k0 + k), zero for r >= rows). PackB is called as
-// pack_b(dst, k0, kc, j0, cols) and writes dst[k * NR + j] = B(k0 + k, j0 + j), zero for
-// j >= cols. C is row-major M x N with leading dimension ldc.
+// The five loops around the micro-kernel (see the top of this file), threads splitting M or N.
 template <class T, class PackA, class PackB>
-void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
-                 T* C, index_t ldc, int threads = 0) {
+void gemm_blocked(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta, T* C,
+                  index_t ldc, int threads) {
   constexpr int MR = GemmTile<T>::mr;
   constexpr int NR = GemmTile<T>::nr;
   // Narrow products (a convolution with few output channels) would re-read and re-write all of
@@ -120,7 +115,6 @@ void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const Pac
       for (index_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
     return;
   }
-  if (threads <= 0) threads = parallel::intra_threads();
   // Enough MR panels for every thread to own a few: split M. Otherwise split the NR panels.
   const bool split_m = M >= index_t(threads) * MR * 4 || threads == 1;
   index_t m_blocks = (M + GemmBlocking<T>::mc_max - 1) / GemmBlocking<T>::mc_max;
@@ -176,6 +170,55 @@ void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const Pac
     }
   }
 }
+
+// Each thread multiplies its slice of K into a private M x N buffer with the single-threaded
+// engine; the partial products are then added into C, in thread order (reproducible).
+template <class T, class PackA, class PackB>
+void gemm_split_k(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta, T* C,
+                  index_t ldc, int threads) {
+  constexpr int kMaxThreads = 256;
+  threads = std::min(threads, kMaxThreads);
+  T* partial[kMaxThreads] = {};
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const index_t k0 = K * t / nt, k1 = K * (t + 1) / nt;
+    T* mine = scratch<T, 3>(M * N);
+    partial[t] = mine;
+    auto slice_a = [&](T* dst, index_t i0, int rows, index_t k, index_t kc) { pack_a(dst, i0, rows, k0 + k, kc); };
+    auto slice_b = [&](T* dst, index_t k, index_t kc, index_t j0, int cols) { pack_b(dst, k0 + k, kc, j0, cols); };
+    gemm_blocked<T>(M, N, k1 - k0, slice_a, slice_b, T(0), mine, N, 1);
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (index_t i = 0; i < M; ++i) {
+      T* c = C + i * ldc;
+      for (index_t j = 0; j < N; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
+      for (int p = 0; p < nt; ++p) {
+        const T* part = partial[p] + i * N;
+        for (index_t j = 0; j < N; ++j) c[j] += part[j];
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+// The engine. PackA is called as pack_a(dst, i0, rows, k0, kc) and must write a kc x MR panel
+// (dst[k * MR + r] = A(i0 + r, k0 + k), zero for r >= rows). PackB is called as
+// pack_b(dst, k0, kc, j0, cols) and writes dst[k * NR + j] = B(k0 + k, j0 + j), zero for
+// j >= cols. C is row-major M x N with leading dimension ldc.
+template <class T, class PackA, class PackB>
+void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
+                 T* C, index_t ldc, int threads = 0) {
+  if (threads <= 0) threads = parallel::intra_threads();
+  // A long, thin product (a convolution's weight gradient: K = every pixel of the batch) would
+  // meet at a barrier every KC step for very little work: give each thread a slice of K instead.
+  if (threads > 1 && K >= 8 * std::max(M, N) && K >= index_t(threads) * 4 * GemmBlocking<T>::kc)
+    detail::gemm_split_k<T>(M, N, K, pack_a, pack_b, beta, C, ldc, threads);
+  else
+    detail::gemm_blocked<T>(M, N, K, pack_a, pack_b, beta, C, ldc, threads);
+}
+
 
 // ---- Packers for ordinary strided matrices --------------------------------------------------
 
