@@ -153,6 +153,41 @@ void col2im_add(const ConvShape& s, const T* dcol, index_t p0, index_t rows, T* 
 
 }  // namespace detail
 
+// With stride 1, backward-data is itself a convolution: of dy with the weights rotated by 180
+// degrees and with input and output channels swapped, padded by k - 1 - pad. That runs on the
+// forward's implicit GEMM over all pixels at once, with no scatter.
+template <class T>
+void conv_backward_data_stride1(const ConvShape& s, const T* dy, const T* w, T* dx) {
+  const Window& g = s.win;
+  ConvShape t;
+  t.batch = s.batch;
+  t.in_c = s.out_c;
+  t.out_c = s.in_c;
+  t.win.kh = g.kh;
+  t.win.kw = g.kw;
+  t.win.in_h = g.out_h;
+  t.win.in_w = g.out_w;
+  t.win.out_h = g.in_h;
+  t.win.out_w = g.in_w;
+  t.win.pad_top = g.kh - 1 - g.pad_top;
+  t.win.pad_left = g.kw - 1 - g.pad_left;
+  // rotated[ky, kx, co, ci] = w[kh-1-ky, kw-1-kx, ci, co]: one Ci x Co transpose per tap, in
+  // blocks that stay in L1.
+  const index_t taps = g.kh * g.kw, ci_n = s.in_c, co_n = s.out_c;
+  T* rotated = detail::scratch<T, 4>(taps * ci_n * co_n);
+  constexpr index_t B = 16;
+#pragma omp parallel for collapse(2) num_threads(parallel::intra_threads()) if (taps * ci_n * co_n > (1 << 16))
+  for (index_t tap = 0; tap < taps; ++tap)
+    for (index_t c0 = 0; c0 < co_n; c0 += B) {
+      const T* src = w + (taps - 1 - tap) * ci_n * co_n;
+      T* dst = rotated + tap * co_n * ci_n;
+      for (index_t i0 = 0; i0 < ci_n; i0 += B)
+        for (index_t co = c0; co < std::min(c0 + B, co_n); ++co)
+          for (index_t ci = i0; ci < std::min(i0 + B, ci_n); ++ci) dst[co * ci_n + ci] = src[ci * co_n + co];
+    }
+  conv_forward(t, dy, rotated, dx);
+}
+
 // dx = d(loss)/dx given dy. Overwrites dx.
 template <class T>
 void conv_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
@@ -162,6 +197,8 @@ void conv_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
                    T(0), dx, s.in_c);
     return;
   }
+  if (s.win.sh == 1 && s.win.sw == 1) return conv_backward_data_stride1(s, dy, w, dx);
+  // Strided: tiles of col-gradients (dy * w^T), scattered back onto dx.
   const Window& g = s.win;
   std::fill(dx, dx + s.batch * g.in_h * g.in_w * s.in_c, T(0));
   const index_t patch = s.patch();
