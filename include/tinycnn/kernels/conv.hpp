@@ -97,6 +97,34 @@ struct PackIm2colTransposed {
   const T* x;
   void operator()(T* dst, index_t i0, int rows, index_t k0, index_t kc) const {
     constexpr int MR = GemmTile<T>::mr;
+    const Window& g = s->win;
+    const index_t c = i0 % s->in_c, tap = i0 / s->in_c;
+    if (c + rows <= s->in_c) {
+      // The usual case: the panel's patch positions are channels of one window tap, so each
+      // pixel contributes one contiguous run. Pixels are visited in order, so their window
+      // origins are stepped, not divided out.
+      const index_t ky = tap / g.kw, kx = tap % g.kw;
+      detail::PixelOrigin o = detail::pixel_origin(*s, k0);
+      index_t ox = k0 % g.out_w;
+      for (index_t k = 0; k < kc; ++k) {
+        T* d = dst + k * MR;
+        const index_t iy = o.y + ky, ix = o.x + kx;
+        if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
+          const T* src = x + ((o.image * g.in_h + iy) * g.in_w + ix) * s->in_c + c;
+          for (int r = 0; r < rows; ++r) d[r] = src[r];
+        } else {
+          for (int r = 0; r < rows; ++r) d[r] = T(0);
+        }
+        for (int r = rows; r < MR; ++r) d[r] = T(0);
+        if (++ox < g.out_w) {
+          o.x += g.sw;
+        } else {  // next output row (and maybe next image)
+          o = detail::pixel_origin(*s, k0 + k + 1);
+          ox = 0;
+        }
+      }
+      return;
+    }
     for (index_t k = 0; k < kc; ++k) {
       T* d = dst + k * MR;
       detail::for_each_patch_run(*s, x, detail::pixel_origin(*s, k0 + k), i0, rows,
