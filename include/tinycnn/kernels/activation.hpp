@@ -18,7 +18,7 @@ void relu_forward(const T* x, T* y, index_t n) {
         begin, end,
         [=](index_t i) {
           const simd::batch<T> v = simd::load(x + i);
-          simd::store(y + i, xsimd::select(v > zero, v, zero));
+          simd::store(y + i, simd::select(v > zero, v, zero));
         },
         [=](index_t i) { y[i] = x[i] > T(0) ? x[i] : T(0); });
   });
@@ -31,7 +31,7 @@ void relu_backward(const T* y, const T* dy, T* dx, index_t n) {
     const simd::batch<T> zero = simd::splat(T(0));
     detail::simd_range<T>(
         begin, end,
-        [=](index_t i) { simd::store(dx + i, xsimd::select(simd::load(y + i) > zero, simd::load(dy + i), zero)); },
+        [=](index_t i) { simd::store(dx + i, simd::select(simd::load(y + i) > zero, simd::load(dy + i), zero)); },
         [=](index_t i) { dx[i] = y[i] > T(0) ? dy[i] : T(0); });
   });
 }

@@ -62,8 +62,8 @@ inline simd::batch<T> window_max(const T* img, index_t in_w, index_t c, const Po
     for (index_t ix = s.x0; ix < s.x1; ++ix, pos += T(1)) {
       const simd::batch<T> v = simd::load(img + (iy * in_w + ix) * c + ch);
       const auto better = v > best;  // strict: the first maximum stays
-      best = xsimd::select(better, v, best);
-      which = xsimd::select(better, simd::splat(pos), which);
+      best = simd::select(better, v, best);
+      which = simd::select(better, simd::splat(pos), which);
     }
   return best;
 }
@@ -147,7 +147,7 @@ void max_pool_backward(const T* x, const T* dy, T* dx, index_t n, index_t c, con
           for (index_t iy = s.y0; iy < s.y1; ++iy)
             for (index_t ix = s.x0; ix < s.x1; ++ix, pos += T(1)) {
               T* p = grad + (iy * w.in_w + ix) * c + ch;
-              simd::store(p, simd::load(p) + xsimd::select(which == simd::splat(pos), g, zero));
+              simd::store(p, simd::load(p) + simd::select(which == simd::splat(pos), g, zero));
             }
         }
         for (index_t which; ch < c; ++ch) {

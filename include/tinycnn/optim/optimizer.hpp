@@ -68,7 +68,7 @@ inline simd::batch<T> fma(const simd::batch<T>& a, const simd::batch<T>& b, cons
 template <std::floating_point T>
 inline T fma(T a, T b, T c) { return std::fma(a, b, c); }
 template <class T>
-inline simd::batch<T> sqrt(const simd::batch<T>& a) { return xsimd::sqrt(a); }
+inline simd::batch<T> sqrt(const simd::batch<T>& a) { return simd::sqrt(a); }
 template <std::floating_point T>
 inline T sqrt(T a) { return std::sqrt(a); }
 
