@@ -1,6 +1,7 @@
 // What a benchmark run is asked to do and what it measured: plain data, no model types, so a
 // driver that only parses flags and prints results does not compile any network.
 #pragma once
+#include "tinycnn/simd/simd.hpp"
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -89,6 +90,7 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.field("flops_per_image_counted", r.flops_per_image);
   j.end_object();
   j.field("fma_peak_gflops", r.fma_peak_gflops);
+  j.field("isa", std::string(simd::isa_name));  // the vectors the peak and the kernels use
   j.key("repetitions").begin_array();
   for (const auto& rep : r.repetitions) {
     j.begin_object();

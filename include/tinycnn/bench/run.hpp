@@ -91,7 +91,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   h.gflop_per_image = Net::flops_per_image / 1e9;
   h.extra = o.header_extra;
   h.extra.insert(h.extra.begin(), {"Learning rate", o.learning_rate_text});
-  h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads (measured now)", r.fma_peak_gflops, r.threads)});
+  h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads, %s (measured now)", r.fma_peak_gflops, r.threads, simd::isa_name)});
   detail::emit(o, format_header(h));
 
   with_optimizer(o, [&](auto optimizer) {
