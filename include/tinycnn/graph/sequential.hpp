@@ -36,9 +36,10 @@ struct chain<T, In, First, Rest...> {
 template <class T, std::size_t N, index_t LargestInner, class InPlace = std::array<bool, N>>
 class ChainRunner {
  public:
-  static constexpr index_t own_scratch(index_t batch) {
-    return N > 1 ? 2 * align_count<T>(batch * LargestInner) : 0;
-  }
+  // Child i (i >= 1) writes its input gradient to buffer i % 2; with one inner boundary only
+  // buffer 1 is ever used.
+  static constexpr int buffers = N > 2 ? 2 : (N == 2 ? 1 : 0);
+  static constexpr index_t own_scratch(index_t batch) { return buffers * align_count<T>(batch * LargestInner); }
 
   // in_place[i]: child i may overwrite its input (see Sequential::in_place_at).
   template <class Get>
@@ -58,11 +59,9 @@ class ChainRunner {
   void backward(const T* dy, T* dx, Context& ctx, Get&& get) {
     ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
     T* ping_pong[2] = {nullptr, nullptr};
-    if constexpr (N > 1) {
-      const index_t n = ctx.batch * LargestInner;
-      ping_pong[0] = arena.take(n);
-      ping_pong[1] = arena.take(n);
-    }
+    const index_t n = ctx.batch * LargestInner;
+    if constexpr (buffers >= 1) ping_pong[1] = arena.take(n);
+    if constexpr (buffers == 2) ping_pong[0] = arena.take(n);
     Context inner = ctx;
     inner.scratch = arena.next;
     const T* grad = dy;
