@@ -6,12 +6,13 @@
 // NaN inputs give 0 in both the SIMD body and the scalar tail (x > 0 is false for NaN), so the
 // result does not depend on where an element falls relative to the vector width.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
 
 namespace tinycnn::kernels {
 
 template <class T>
-void relu_forward(const T* x, T* y, index_t n) {
+TINYCNN_KERNEL void relu_forward(const T* x, T* y, index_t n) {
   detail::parallel_ranges(n, [=](index_t begin, index_t end) {
     const simd::batch<T> zero = simd::splat(T(0));
     detail::simd_range<T>(
@@ -26,7 +27,7 @@ void relu_forward(const T* x, T* y, index_t n) {
 
 // dx = dy where y > 0, else 0. dx may be dy.
 template <class T>
-void relu_backward(const T* y, const T* dy, T* dx, index_t n) {
+TINYCNN_KERNEL void relu_backward(const T* y, const T* dy, T* dx, index_t n) {
   detail::parallel_ranges(n, [=](index_t begin, index_t end) {
     const simd::batch<T> zero = simd::splat(T(0));
     detail::simd_range<T>(

@@ -15,6 +15,7 @@
 // means beta = 0. The backward needs x (not y: y is often overwritten by an in-place ReLU) and
 // the mean and invstd that the forward saved.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include <cmath>
 #include <type_traits>
 
@@ -57,7 +58,7 @@ void channel_affine(const T* x, T* y, index_t rows, index_t c, const T* scale, c
 // save_mean and save_invstd receive c values each, for the backward. running_mean and
 // running_var are updated in place; pass nullptr for both to leave them out.
 template <class T>
-void batch_norm_forward_training(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
+TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                  const detail::param_t<T>* beta, const BatchNormConfig& config, detail::param_t<T>* save_mean,
                                  detail::param_t<T>* save_invstd, detail::param_t<T>* running_mean, detail::param_t<T>* running_var) {
   require(rows > 0, "batch norm over an empty batch");
@@ -115,7 +116,7 @@ void batch_norm_forward_training(const T* x, T* y, index_t rows, index_t c, cons
 
 // y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta. y may be x.
 template <class T>
-void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
+TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                   const detail::param_t<T>* beta, const detail::param_t<T>* running_mean, const detail::param_t<T>* running_var,
                                   double epsilon) {
   AlignedBuffer<T> scale(c), offset(c);
@@ -135,7 +136,7 @@ void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, con
 // dgamma is skipped when gamma is nullptr; dbeta may be nullptr too. dx may be dy. The
 // parameter gradients are overwritten, not accumulated.
 template <class T>
-void batch_norm_backward(const T* x, const T* dy, T* dx, index_t rows, index_t c, const detail::param_t<T>* gamma,
+TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t rows, index_t c, const detail::param_t<T>* gamma,
                          const detail::param_t<T>* save_mean, const detail::param_t<T>* save_invstd, detail::param_t<T>* dgamma, detail::param_t<T>* dbeta) {
   require(rows > 0, "batch norm over an empty batch");
   AlignedBuffer<double> sums(2 * c);  // sum(dy), sum(dy * (x - mean))

@@ -2,6 +2,7 @@
 // The backward is a sum over rows for every channel; detail::reduce_rows, the machinery for
 // such per-channel sums, is shared with batch_norm.hpp.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
 
@@ -43,7 +44,7 @@ void reduce_rows(index_t rows, index_t c, double* totals, const Visit& visit) {
 
 // y[r, ch] = x[r, ch] + bias[ch]. y may be x (the usual case: in place on a convolution's output).
 template <class T>
-void bias_add_forward(const T* x, const T* bias, T* y, index_t rows, index_t c) {
+TINYCNN_KERNEL void bias_add_forward(const T* x, const T* bias, T* y, index_t rows, index_t c) {
   detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
     for (index_t r = begin; r < end; ++r) {
       const T* xr = x + r * c;
@@ -57,7 +58,7 @@ void bias_add_forward(const T* x, const T* bias, T* y, index_t rows, index_t c) 
 
 // dbias[ch] = sum over rows of dy[r, ch]. dbias is overwritten.
 template <class T>
-void bias_add_backward(const T* dy, T* dbias, index_t rows, index_t c) {
+TINYCNN_KERNEL void bias_add_backward(const T* dy, T* dbias, index_t rows, index_t c) {
   AlignedBuffer<double> total(c);
   detail::reduce_rows<T, 1>(rows, c, total.data(), [=](index_t r0, index_t r1, T* acc) {
     for (index_t r = r0; r < r1; ++r) {

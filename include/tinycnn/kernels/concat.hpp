@@ -3,6 +3,7 @@
 // the `rows` = n*h*w output rows is the inputs' rows laid side by side. The backward is the
 // same copy in reverse.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include <cstring>
 #include <span>
 #include <type_traits>
@@ -29,7 +30,7 @@ inline index_t concat_total_channels(std::size_t parts, std::span<const index_t>
 
 // y[r, offset_i + ch] = inputs[i][r, ch], offset_i = channels[0] + ... + channels[i - 1].
 template <class T>
-void concat_channels_forward(std::span<const std::type_identity_t<T>* const> inputs, std::span<const index_t> channels,
+TINYCNN_KERNEL void concat_channels_forward(std::span<const std::type_identity_t<T>* const> inputs, std::span<const index_t> channels,
                              T* y, index_t rows) {
   const index_t total = detail::concat_total_channels(inputs.size(), channels);
   detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
@@ -47,7 +48,7 @@ void concat_channels_forward(std::span<const std::type_identity_t<T>* const> inp
 // grads[i][r, ch] = dy[r, offset_i + ch]; a null grads[i] is skipped (an input that needs no
 // gradient). The gradients are overwritten.
 template <class T>
-void concat_channels_backward(const T* dy, index_t rows, std::span<const index_t> channels,
+TINYCNN_KERNEL void concat_channels_backward(const T* dy, index_t rows, std::span<const index_t> channels,
                               std::span<std::type_identity_t<T>* const> grads) {
   const index_t total = detail::concat_total_channels(grads.size(), channels);
   detail::parallel_ranges(rows, [=](index_t begin, index_t end) {

@@ -9,6 +9,7 @@
 // col is never stored: the packers below read it straight from x while filling the GEMM's
 // panels. A 1x1 stride-1 unpadded convolution is a plain GEMM on x itself.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include <algorithm>
 #include <cstring>
 
@@ -141,7 +142,7 @@ struct PackIm2colTransposed {
 
 // y = conv(x, w) + beta * y.
 template <class T>
-void conv_forward(const ConvShape& s, const T* x, const T* w, T* y, T beta = T(0)) {
+TINYCNN_KERNEL void conv_forward(const ConvShape& s, const T* x, const T* w, T* y, T beta = T(0)) {
   const PackStridedB<T> pack_w{w, s.out_c, false};
   if (s.is_pointwise())
     gemm_packed<T>(s.pixels(), s.out_c, s.in_c, PackStridedA<T>{x, s.in_c, false, T(1)}, pack_w, beta,
@@ -152,7 +153,7 @@ void conv_forward(const ConvShape& s, const T* x, const T* w, T* y, T beta = T(0
 
 // dw = col(x)^T * dy + beta * dw.
 template <class T>
-void conv_backward_weights(const ConvShape& s, const T* x, const T* dy, T* dw, T beta = T(0)) {
+TINYCNN_KERNEL void conv_backward_weights(const ConvShape& s, const T* x, const T* dy, T* dw, T beta = T(0)) {
   const PackStridedB<T> pack_dy{dy, s.out_c, false};
   if (s.is_pointwise())
     gemm_packed<T>(s.in_c, s.out_c, s.pixels(), PackStridedA<T>{x, s.in_c, true, T(1)}, pack_dy, beta,
@@ -185,7 +186,7 @@ void col2im_add(const ConvShape& s, const T* dcol, index_t p0, index_t rows, T* 
 // degrees and with input and output channels swapped, padded by k - 1 - pad. That runs on the
 // forward's implicit GEMM over all pixels at once, with no scatter.
 template <class T>
-void conv_backward_data_stride1(const ConvShape& s, const T* dy, const T* w, T* dx) {
+TINYCNN_KERNEL void conv_backward_data_stride1(const ConvShape& s, const T* dy, const T* w, T* dx) {
   const Window& g = s.win;
   ConvShape t;
   t.batch = s.batch;
@@ -218,7 +219,7 @@ void conv_backward_data_stride1(const ConvShape& s, const T* dy, const T* w, T* 
 
 // dx = d(loss)/dx given dy. Overwrites dx.
 template <class T>
-void conv_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
+TINYCNN_KERNEL void conv_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
   const PackStridedB<T> pack_wt{w, s.out_c, true};  // w^T: (Co x patch)
   if (s.is_pointwise()) {
     gemm_packed<T>(s.pixels(), s.in_c, s.out_c, PackStridedA<T>{dy, s.out_c, false, T(1)}, pack_wt,

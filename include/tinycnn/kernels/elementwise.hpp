@@ -8,6 +8,7 @@
 // The backward of y = a + b is da = dy and db = dy: callers pass dy on (or copy() it) rather
 // than call a kernel.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include <algorithm>
 #include <cstring>
 
@@ -60,7 +61,7 @@ inline void simd_range(index_t begin, index_t end, const Vec& vec, const One& on
 
 // y = a + b.
 template <class T>
-void add(const T* a, const T* b, T* y, index_t n) {
+TINYCNN_KERNEL void add(const T* a, const T* b, T* y, index_t n) {
   detail::parallel_ranges(n, [=](index_t begin, index_t end) {
     detail::simd_range<T>(
         begin, end, [=](index_t i) { simd::store(y + i, simd::load(a + i) + simd::load(b + i)); },
@@ -70,7 +71,7 @@ void add(const T* a, const T* b, T* y, index_t n) {
 
 // y += x: accumulating a second gradient into a tensor's gradient buffer.
 template <class T>
-void add_inplace(T* y, const T* x, index_t n) {
+TINYCNN_KERNEL void add_inplace(T* y, const T* x, index_t n) {
   add<T>(y, x, y, n);
 }
 

@@ -13,6 +13,7 @@
 // Threads split the ic loop when M is large; when it is not (a dense layer with a small batch),
 // they pack A together and split the jr loop instead.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include <algorithm>
 #include <cstring>
 
@@ -208,7 +209,7 @@ void gemm_split_k(index_t M, index_t N, index_t K, const PackA& pack_a, const Pa
 // pack_b(dst, k0, kc, j0, cols) and writes dst[k * NR + j] = B(k0 + k, j0 + j), zero for
 // j >= cols. C is row-major M x N with leading dimension ldc.
 template <class T, class PackA, class PackB>
-void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
+TINYCNN_KERNEL void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
                  T* C, index_t ldc, int threads = 0) {
   if (threads <= 0) threads = parallel::intra_threads();
   // A long, thin product (a convolution's weight gradient: K = every pixel of the batch) would
@@ -288,7 +289,7 @@ enum class Trans { No, Yes };
 
 // C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major.
 template <class T>
-void gemm(Trans ta, Trans tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
+TINYCNN_KERNEL void gemm(Trans ta, Trans tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
           const T* B, index_t ldb, T beta, T* C, index_t ldc, int threads = 0) {
   gemm_packed<T>(M, N, K, PackStridedA<T>{A, lda, ta == Trans::Yes, alpha},
                  PackStridedB<T>{B, ldb, tb == Trans::Yes}, beta, C, ldc, threads);

@@ -16,6 +16,7 @@
 // the pooled output cannot disturb it. Ties go to the first maximum in row-major window order.
 // Backwards overwrite dx.
 #pragma once
+#include "tinycnn/core/attributes.hpp"
 #include <algorithm>
 #include <cstring>
 
@@ -105,7 +106,7 @@ void for_each_image(index_t n, index_t work_per_image, const Body& body) {
 }  // namespace detail
 
 template <class T>
-void max_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void max_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
   detail::for_each_output_row(n, w, c, [=](index_t b, index_t oy) {
@@ -125,7 +126,7 @@ void max_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
 
 // dx[arg-max of each window] += dy; every other element of dx is 0.
 template <class T>
-void max_pool_backward(const T* x, const T* dy, T* dx, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void max_pool_backward(const T* x, const T* dy, T* dx, index_t n, index_t c, const Window& w) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
   const index_t image = w.in_h * w.in_w * c;
@@ -159,7 +160,7 @@ void max_pool_backward(const T* x, const T* dy, T* dx, index_t n, index_t c, con
 }
 
 template <class T>
-void avg_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void avg_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
   detail::for_each_output_row(n, w, c, [=](index_t b, index_t oy) {
@@ -187,7 +188,7 @@ void avg_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
 
 // dx[i] = sum over the windows holding i of dy / (that window's count of real elements).
 template <class T>
-void avg_pool_backward(const T* dy, T* dx, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void avg_pool_backward(const T* dy, T* dx, index_t n, index_t c, const Window& w) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
   const index_t image = w.in_h * w.in_w * c;
@@ -219,7 +220,7 @@ void avg_pool_backward(const T* dy, T* dx, index_t n, index_t c, const Window& w
 
 // y[b, ch] = mean over the h * w positions of x[b, :, :, ch].
 template <class T>
-void global_avg_pool_forward(const T* x, T* y, index_t n, index_t h, index_t w, index_t c) {
+TINYCNN_KERNEL void global_avg_pool_forward(const T* x, T* y, index_t n, index_t h, index_t w, index_t c) {
   const index_t hw = h * w;
   require(hw > 0, "global average pooling over an empty image");
   const T inv = T(1) / static_cast<T>(hw);
@@ -241,7 +242,7 @@ void global_avg_pool_forward(const T* x, T* y, index_t n, index_t h, index_t w, 
 
 // dx[b, p, ch] = dy[b, ch] / (h * w).
 template <class T>
-void global_avg_pool_backward(const T* dy, T* dx, index_t n, index_t h, index_t w, index_t c) {
+TINYCNN_KERNEL void global_avg_pool_backward(const T* dy, T* dx, index_t n, index_t h, index_t w, index_t c) {
   const index_t hw = h * w;
   require(hw > 0, "global average pooling over an empty image");
   const T inv = T(1) / static_cast<T>(hw);
