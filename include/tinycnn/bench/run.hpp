@@ -78,7 +78,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   r.forward_flops_per_image = Net::flops_per_image;
   r.flops_per_image = (o.forward_only ? 1.0 : 3.0) * Net::flops_per_image;
   r.threads = o.threads > 0 ? o.threads : parallel::intra_threads();
-  r.fma_peak_gflops = measure_fma_peak_gflops_per_thread_clock(r.threads, o.fma_seconds);
+  r.fma_peak_gflops = measure_fma_peak_gflops(r.threads, o.fma_seconds);
 
   HeaderInfo h;
   h.model = o.model;
