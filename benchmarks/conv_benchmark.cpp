@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
       {"res4 3x3 256->256", 14, 14, 256, 256, 3, 1, Padding::Same, 0},
       {"res5 3x3 512->512", 7, 7, 512, 512, 3, 1, Padding::Same, 0},
       {"res5 1x1/2 1024->2048", 14, 14, 1024, 2048, 1, 2, Padding::Same, 0},
+      {"v1.5 res3 3x3/2 128->128", 56, 56, 128, 128, 3, 2, Padding::Same, 0},
+      {"incep 3x3/2 288->384 VALID", 35, 35, 288, 384, 3, 2, Padding::Valid, 0},
   };
   const double peak = bench::measure_fma_peak_gflops(threads);
   std::printf("batch %ld, %d threads, FMA peak %.1f GFLOP/s\n", long(batch), threads, peak);

@@ -232,8 +232,11 @@ TINYCNN_KERNEL void conv_backward_data(const ConvShape& s, const T* dy, const T*
   std::fill(dx, dx + s.batch * g.in_h * g.in_w * s.in_c, T(0));
   const index_t patch = s.patch();
   const index_t image_pixels = g.out_h * g.out_w;
-  // Tiles of ~256 KiB of col-gradient: big enough for an efficient GEMM, small enough for L2.
-  const index_t tile_rows = std::max<index_t>(GemmTile<T>::mr, (index_t(1) << 18) / sizeof(T) / patch);
+  // Each tile's GEMM packs all of w^T again, so tiles must be large: up to a whole image, within
+  // 4 MiB of column gradients (a 256 KiB tile repacked 1 M weights for every 25 pixels of
+  // InceptionV3's 3x3/2 288->384 reduction).
+  const index_t tile_rows = std::clamp<index_t>((index_t(1) << 22) / index_t(sizeof(T)) / patch,
+                                                GemmTile<T>::mr, std::max<index_t>(image_pixels, GemmTile<T>::mr));
   const int threads = parallel::intra_threads();
   if (s.batch >= threads && threads > 1) {
     // Whole images per thread: their scatters never overlap, and each GEMM runs single-threaded.
