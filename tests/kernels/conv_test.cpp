@@ -69,6 +69,35 @@ TEST_CASE_TEMPLATE("pointwise convolution takes the plain GEMM path and agrees",
   check_conv<T>(s, rng, std::is_same_v<T, float> ? 1e-6 : 1e-14);
 }
 
+TEST_CASE_TEMPLATE("the direct forward agrees on images wide enough for its unpacked tiles", T, float, double) {
+  // Rows of 6+ pixels give tiles read straight from x; edges under padding, row ends and the
+  // batch's last pixels give packed tiles; rows above and below the image are skipped.
+  Rng rng(77);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  for (int trial = 0; trial < 30; ++trial) {
+    kernels::ConvShape s;
+    s.batch = 1 + index_t(rng.below(3));
+    s.in_c = 1 + index_t(rng.below(12));
+    s.out_c = 1 + index_t(rng.below(70));  // one to three column panels, partial ones too
+    index_t kh = 1 + index_t(rng.below(5)), kw = 1 + index_t(rng.below(5));
+    index_t sh = 1 + index_t(rng.below(3)), sw = 1 + index_t(rng.below(3));
+    s.win = make_window(kh + index_t(rng.below(12)), kw + 12 + index_t(rng.below(30)), kh, kw, sh, sw,
+                        static_cast<Padding>(rng.below(3)), index_t(rng.below(3)), index_t(rng.below(3)));
+    if (s.win.out_h <= 0 || s.win.out_w <= 0) continue;
+    const Window& g = s.win;
+    auto x = test::random_vector<T>(s.batch * g.in_h * g.in_w * s.in_c, rng);
+    auto w = test::random_vector<T>(s.patch() * s.out_c, rng);
+    std::vector<T> y(s.pixels() * s.out_c, T(3));
+    auto expected = reference::conv_forward(s, x.data(), w.data());
+    kernels::conv_forward_direct(s, x.data(), w.data(), y.data(), T(0));  // overwrites
+    test::check_close(y, expected, tol * double(s.patch()), "direct forward " + describe(s));
+    // beta = 1 accumulates onto what y holds.
+    kernels::conv_forward_direct(s, x.data(), w.data(), y.data(), T(1));
+    for (auto& e : expected) e *= 2;
+    test::check_close(y, expected, 2 * tol * double(s.patch()), "direct forward, beta 1 " + describe(s));
+  }
+}
+
 TEST_CASE("convolution shapes that cross GEMM blocks, batch below and above the thread count") {
   Rng rng(11);
   // patch = 3*3*40 = 360 > KC, pixels well past one MC block; batch 1 takes the serial col2im path.

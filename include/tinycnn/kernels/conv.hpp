@@ -6,8 +6,9 @@
 //   forward        y  = col * w                       (M = pixels,     N = Co, K = KH*KW*Ci)
 //   backward-data  dx = col2im(dy * w^T)              (tiles of pixels, scattered back)
 //   backward-wts   dw = col^T * dy                    (M = KH*KW*Ci,   N = Co, K = pixels)
-// col is never stored: the packers below read it straight from x while filling the GEMM's
-// panels. A 1x1 stride-1 unpadded convolution is a plain GEMM on x itself.
+// col is never stored: the forward reads window rows straight from x (conv_forward_direct),
+// and the other passes' packers read x while filling the GEMM's panels. A 1x1 stride-1
+// unpadded convolution is a plain GEMM on x itself.
 #pragma once
 #include "tinycnn/core/attributes.hpp"
 #include <algorithm>
@@ -140,15 +141,72 @@ struct PackIm2colTransposed {
   }
 };
 
-// y = conv(x, w) + beta * y.
+// Forward without packing the image: the micro-kernel reads each tile's window rows straight
+// from x. In NHWC one window row of one pixel (KW taps x Ci channels) is a contiguous run, and
+// the next pixel's starts sw * Ci further on, so MR pixels of one output row form the tile
+// A(k, r) = x[row_start + r * sw * Ci + k], one run per window row. Packing im2col panels cost
+// as much as the FMAs when few output channels reuse each panel (InceptionV3's stem: 32, 64
+// and 192 channels at 147x147 and 71x71); here the only packing is the weights, once.
+// Tiles that are not MR pixels of one row with their windows inside the image horizontally
+// (the image edges under padding, row ends) are packed as before; window rows above or below
+// the image are skipped.
+template <class T>
+TINYCNN_KERNEL void conv_forward_direct(const ConvShape& s, const T* x, const T* w, T* y, T beta) {
+  constexpr int MR = GemmTile<T>::mr;
+  constexpr int NR = GemmTile<T>::nr;
+  const Window& g = s.win;
+  const index_t K = s.patch(), row_run = g.kw * s.in_c, pixel_step = g.sw * s.in_c;
+  const index_t panels = (s.out_c + NR - 1) / NR, pixels = s.pixels();
+  const index_t tiles = (pixels + MR - 1) / MR;
+  const int threads = parallel::intra_threads();
+  T* wpack = detail::scratch<T, 5>(panels * K * NR);
+  const PackStridedB<T> pack_w{w, s.out_c, false};
+  const PackIm2col<T> pack_x{&s, x};
+#pragma omp parallel num_threads(threads)
+  {
+#pragma omp for schedule(static)
+    for (index_t j = 0; j < panels; ++j)
+      pack_w(wpack + j * K * NR, 0, K, j * NR, int(std::min<index_t>(NR, s.out_c - j * NR)));
+    T* packed_tile = detail::scratch<T, 6>(K * MR);
+#pragma omp for schedule(static)
+    for (index_t t = 0; t < tiles; ++t) {
+      const index_t p0 = t * MR;
+      const int rows = int(std::min<index_t>(MR, pixels - p0));
+      const detail::PixelOrigin o = detail::pixel_origin(s, p0);
+      const index_t ox = p0 % g.out_w;
+      const bool direct = rows == MR && ox + MR <= g.out_w && o.x >= 0 &&
+                          o.x + (MR - 1) * g.sw + g.kw <= g.in_w;
+      if (!direct) pack_x(packed_tile, p0, rows, 0, K);
+      for (index_t j = 0; j < panels; ++j) {
+        const T* wp = wpack + j * K * NR;
+        detail::Accumulators<T> acc;
+        if (direct) {
+          for (index_t ky = 0; ky < g.kh; ++ky) {
+            const index_t iy = o.y + ky;
+            if (iy < 0 || iy >= g.in_h) continue;  // zero padding contributes nothing
+            const T* a = x + ((o.image * g.in_h + iy) * g.in_w + o.x) * s.in_c;
+            detail::accumulate<T, detail::ARead::Direct>(acc, row_run, a, pixel_step, wp + ky * row_run * NR);
+          }
+        } else {
+          detail::accumulate<T, detail::ARead::Packed>(acc, K, packed_tile, 1, wp);
+        }
+        detail::store_tile(acc, y + p0 * s.out_c + j * NR, s.out_c, beta, rows,
+                           int(std::min<index_t>(NR, s.out_c - j * NR)));
+      }
+    }
+  }
+}
+
+// y = conv(x, w) + beta * y. A 1x1 stride-1 unpadded convolution is a plain GEMM on x; every
+// other shape takes the direct path (measured faster than packing im2col panels on every
+// convolution of the five models, 7x7 images included: conv_benchmark).
 template <class T>
 TINYCNN_KERNEL void conv_forward(const ConvShape& s, const T* x, const T* w, T* y, T beta = T(0)) {
-  const PackStridedB<T> pack_w{w, s.out_c, false};
   if (s.is_pointwise())
-    gemm_packed<T>(s.pixels(), s.out_c, s.in_c, PackStridedA<T>{x, s.in_c, false, T(1)}, pack_w, beta,
-                   y, s.out_c);
+    gemm_packed<T>(s.pixels(), s.out_c, s.in_c, PackStridedA<T>{x, s.in_c, false, T(1)},
+                   PackStridedB<T>{w, s.out_c, false}, beta, y, s.out_c);
   else
-    gemm_packed<T>(s.pixels(), s.out_c, s.patch(), PackIm2col<T>{&s, x}, pack_w, beta, y, s.out_c);
+    conv_forward_direct(s, x, w, y, beta);
 }
 
 // dw = col(x)^T * dy + beta * dw.

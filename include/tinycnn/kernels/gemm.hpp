@@ -41,55 +41,99 @@ struct GemmBlocking {
 
 namespace detail {
 
-// acc(MR x NR) = sum over k of a[k][0..MR) (outer) b[k][0..NR); then C = acc + beta * C.
+// The MR x NR accumulator tile of the micro-kernel: 12 vector registers.
 template <class T>
-inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc,
-                         T beta, int m, int n) {
+struct Accumulators {
+  using V = simd::batch<T>;
+  V c[GemmTile<T>::mr][2];
+  Accumulators() {
+    for (auto& row : c) row[0] = row[1] = V(T(0));
+  }
+};
+
+// Where the micro-kernel reads A(k, r), the k-th value of tile row r:
+//   Packed: a[k * MR + r], a panel written by a packer;
+//   Direct: a[r * row_stride + k], straight from the source when each row's run of k is
+//           contiguous in memory (a convolution's window row in NHWC, see kernels/conv.hpp).
+enum class ARead { Packed, Direct };
+
+// acc += sum over k < kc of A(k, .) (outer) b[k][0..NR), b a packed kc x NR panel.
+template <class T, ARead Read>
+inline void accumulate(Accumulators<T>& acc, index_t kc, const T* __restrict a, index_t row_stride,
+                       const T* __restrict b) {
   using V = simd::batch<T>;
   constexpr int W = simd::width<T>;
   constexpr int MR = GemmTile<T>::mr;
   constexpr int NR = GemmTile<T>::nr;
-  V c00(T(0)), c01(T(0)), c10(T(0)), c11(T(0)), c20(T(0)), c21(T(0));
-  V c30(T(0)), c31(T(0)), c40(T(0)), c41(T(0)), c50(T(0)), c51(T(0));
+  // Named locals, so the twelve accumulators surely stay in registers through the loop.
+  V c00 = acc.c[0][0], c01 = acc.c[0][1], c10 = acc.c[1][0], c11 = acc.c[1][1];
+  V c20 = acc.c[2][0], c21 = acc.c[2][1], c30 = acc.c[3][0], c31 = acc.c[3][1];
+  V c40 = acc.c[4][0], c41 = acc.c[4][1], c50 = acc.c[5][0], c51 = acc.c[5][1];
+  const T* a1 = a + row_stride;
+  const T* a2 = a1 + row_stride;
+  const T* a3 = a2 + row_stride;
+  const T* a4 = a3 + row_stride;
+  const T* a5 = a4 + row_stride;
   for (index_t k = 0; k < kc; ++k) {
     V b0 = simd::load_aligned(b), b1 = simd::load_aligned(b + W);
-    V a0 = V(a[0]), a1 = V(a[1]);
-    c00 = simd::fma(a0, b0, c00); c01 = simd::fma(a0, b1, c01);
-    c10 = simd::fma(a1, b0, c10); c11 = simd::fma(a1, b1, c11);
-    a0 = V(a[2]); a1 = V(a[3]);
-    c20 = simd::fma(a0, b0, c20); c21 = simd::fma(a0, b1, c21);
-    c30 = simd::fma(a1, b0, c30); c31 = simd::fma(a1, b1, c31);
-    a0 = V(a[4]); a1 = V(a[5]);
-    c40 = simd::fma(a0, b0, c40); c41 = simd::fma(a0, b1, c41);
-    c50 = simd::fma(a1, b0, c50); c51 = simd::fma(a1, b1, c51);
-    a += MR;
+    V x0, x1;
+    if constexpr (Read == ARead::Packed) { x0 = V(a[0]); x1 = V(a[1]); } else { x0 = V(a[k]); x1 = V(a1[k]); }
+    c00 = simd::fma(x0, b0, c00); c01 = simd::fma(x0, b1, c01);
+    c10 = simd::fma(x1, b0, c10); c11 = simd::fma(x1, b1, c11);
+    if constexpr (Read == ARead::Packed) { x0 = V(a[2]); x1 = V(a[3]); } else { x0 = V(a2[k]); x1 = V(a3[k]); }
+    c20 = simd::fma(x0, b0, c20); c21 = simd::fma(x0, b1, c21);
+    c30 = simd::fma(x1, b0, c30); c31 = simd::fma(x1, b1, c31);
+    if constexpr (Read == ARead::Packed) { x0 = V(a[4]); x1 = V(a[5]); } else { x0 = V(a4[k]); x1 = V(a5[k]); }
+    c40 = simd::fma(x0, b0, c40); c41 = simd::fma(x0, b1, c41);
+    c50 = simd::fma(x1, b0, c50); c51 = simd::fma(x1, b1, c51);
+    if constexpr (Read == ARead::Packed) a += MR;
     b += NR;
   }
-  const V rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  acc.c[0][0] = c00; acc.c[0][1] = c01; acc.c[1][0] = c10; acc.c[1][1] = c11;
+  acc.c[2][0] = c20; acc.c[2][1] = c21; acc.c[3][0] = c30; acc.c[3][1] = c31;
+  acc.c[4][0] = c40; acc.c[4][1] = c41; acc.c[5][0] = c50; acc.c[5][1] = c51;
+}
+
+// C = acc + beta * C for the top-left m x n of the tile.
+template <class T>
+inline void store_tile(const Accumulators<T>& acc, T* c, index_t ldc, T beta, int m, int n) {
+  using V = simd::batch<T>;
+  constexpr int W = simd::width<T>;
+  constexpr int MR = GemmTile<T>::mr;
+  constexpr int NR = GemmTile<T>::nr;
   if (m == MR && n == NR) {
     for (int r = 0; r < MR; ++r) {
       T* cr = c + r * ldc;
       if (beta == T(0)) {
-        simd::store(cr, rows[r][0]);
-        simd::store(cr + W, rows[r][1]);
+        simd::store(cr, acc.c[r][0]);
+        simd::store(cr + W, acc.c[r][1]);
       } else {
         V vb(beta);
-        simd::store(cr, simd::fma(vb, simd::load(cr), rows[r][0]));
-        simd::store(cr + W, simd::fma(vb, simd::load(cr + W), rows[r][1]));
+        simd::store(cr, simd::fma(vb, simd::load(cr), acc.c[r][0]));
+        simd::store(cr + W, simd::fma(vb, simd::load(cr + W), acc.c[r][1]));
       }
     }
     return;
   }
   alignas(64) T tile[MR * NR];
   for (int r = 0; r < MR; ++r) {
-    rows[r][0].store_aligned(tile + r * NR);
-    rows[r][1].store_aligned(tile + r * NR + W);
+    acc.c[r][0].store_aligned(tile + r * NR);
+    acc.c[r][1].store_aligned(tile + r * NR + W);
   }
   for (int r = 0; r < m; ++r)
     for (int j = 0; j < n; ++j) {
       T& out = c[r * ldc + j];
       out = beta == T(0) ? tile[r * NR + j] : tile[r * NR + j] + beta * out;
     }
+}
+
+// C = a (packed kc x MR) * b (packed kc x NR) + beta * C, for the top-left m x n.
+template <class T>
+inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict b, T* c, index_t ldc,
+                         T beta, int m, int n) {
+  Accumulators<T> acc;
+  accumulate<T, ARead::Packed>(acc, kc, a, 1, b);
+  store_tile(acc, c, ldc, beta, m, n);
 }
 
 // Grows a per-thread scratch buffer; it is never shrunk, so steady-state steps do not allocate.
