@@ -98,6 +98,41 @@ TEST_CASE_TEMPLATE("the direct forward agrees on images wide enough for its unpa
   }
 }
 
+TEST_CASE_TEMPLATE("both weight-gradient orientations and the pointwise direct forward agree", T, float, double) {
+  // conv_backward_weights picks patch rows or channel rows by shape; each must be right on any.
+  Rng rng(31);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  for (int trial = 0; trial < 40; ++trial) {
+    auto s = trial % 4 == 0 ? kernels::ConvShape{1 + index_t(rng.below(3)), 1 + index_t(rng.below(40)),
+                                                 1 + index_t(rng.below(70)),
+                                                 make_window(1 + index_t(rng.below(9)), 6 + index_t(rng.below(20)),
+                                                             1, 1, 1, 1, Padding::Same)}
+                            : random_conv(rng);
+    if (s.win.out_h <= 0 || s.win.out_w <= 0) continue;
+    const Window& g = s.win;
+    auto x = test::random_vector<T>(s.batch * g.in_h * g.in_w * s.in_c, rng);
+    auto w = test::random_vector<T>(s.patch() * s.out_c, rng);
+    auto dy = test::random_vector<T>(s.pixels() * s.out_c, rng);
+    auto dw_ref = reference::conv_backward(s, x.data(), w.data(), dy.data()).second;
+    const double wtol = tol * double(s.pixels() + 1);
+    std::vector<T> dw(w.size(), T(5));
+    kernels::conv_backward_weights_patch_rows(s, x.data(), dy.data(), dw.data(), T(0));
+    test::check_close(dw, dw_ref, wtol, "patch rows " + describe(s));
+    std::fill(dw.begin(), dw.end(), T(5));
+    kernels::conv_backward_weights_channel_rows(s, x.data(), dy.data(), dw.data(), T(0));
+    test::check_close(dw, dw_ref, wtol, "channel rows " + describe(s));
+    kernels::conv_backward_weights_channel_rows(s, x.data(), dy.data(), dw.data(), T(1));  // accumulates
+    for (auto& e : dw_ref) e *= 2;
+    test::check_close(dw, dw_ref, 2 * wtol, "channel rows, beta 1 " + describe(s));
+    if (s.is_pointwise()) {
+      std::vector<T> y(dy.size());
+      kernels::conv_forward_direct(s, x.data(), w.data(), y.data(), T(0));
+      test::check_close(y, reference::conv_forward(s, x.data(), w.data()), tol * double(s.patch()),
+                        "pointwise direct forward " + describe(s));
+    }
+  }
+}
+
 TEST_CASE("convolution shapes that cross GEMM blocks, batch below and above the thread count") {
   Rng rng(11);
   // patch = 3*3*40 = 360 > KC, pixels well past one MC block; batch 1 takes the serial col2im path.

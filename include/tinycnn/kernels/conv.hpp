@@ -197,28 +197,87 @@ TINYCNN_KERNEL void conv_forward_direct(const ConvShape& s, const T* x, const T*
   }
 }
 
-// y = conv(x, w) + beta * y. A 1x1 stride-1 unpadded convolution is a plain GEMM on x; every
-// other shape takes the direct path (measured faster than packing im2col panels on every
-// convolution of the five models, 7x7 images included: conv_benchmark).
+// y = conv(x, w) + beta * y. Every shape takes the direct path (measured faster than packing
+// im2col panels on every convolution of the five models, 7x7 images included), except 1x1
+// stride-1 unpadded convolutions to many channels: there x is a plain matrix whose packed
+// panels serve so many weight panels that the blocked GEMM wins (2048->448 at 8x8: 0.94x).
 template <class T>
 TINYCNN_KERNEL void conv_forward(const ConvShape& s, const T* x, const T* w, T* y, T beta = T(0)) {
-  if (s.is_pointwise())
+  if (s.is_pointwise() && s.out_c > 256)
     gemm_packed<T>(s.pixels(), s.out_c, s.in_c, PackStridedA<T>{x, s.in_c, false, T(1)},
                    PackStridedB<T>{w, s.out_c, false}, beta, y, s.out_c);
   else
     conv_forward_direct(s, x, w, y, beta);
 }
 
-// dw = col(x)^T * dy + beta * dw.
+// Packs rows of col (pixels) as the B operand of a GEMM: for each pixel, NR consecutive patch
+// positions, which are runs of contiguous channels in x. Pixels are visited in order, so their
+// window origins are stepped, not divided out.
 template <class T>
-TINYCNN_KERNEL void conv_backward_weights(const ConvShape& s, const T* x, const T* dy, T* dw, T beta = T(0)) {
+struct PackIm2colRows {
+  const ConvShape* s;
+  const T* x;
+  void operator()(T* dst, index_t k0, index_t kc, index_t j0, int cols) const {
+    constexpr int NR = GemmTile<T>::nr;
+    const Window& g = s->win;
+    detail::PixelOrigin o = detail::pixel_origin(*s, k0);
+    index_t ox = k0 % g.out_w;
+    for (index_t k = 0; k < kc; ++k) {
+      T* d = dst + k * NR;
+      detail::for_each_patch_run(*s, x, o, j0, cols, [&](index_t at, const T* src, index_t run) {
+        if (src)
+          std::memcpy(d + at, src, sizeof(T) * run);
+        else
+          std::memset(d + at, 0, sizeof(T) * run);
+      });
+      for (int j = cols; j < NR; ++j) d[j] = T(0);
+      if (++ox < g.out_w) {
+        o.x += g.sw;
+      } else {
+        o = detail::pixel_origin(*s, k0 + k + 1);
+        ox = 0;
+      }
+    }
+  }
+};
+
+// dw = col(x)^T * dy + beta * dw, as the GEMM over patch rows (M = patch, N = Co).
+template <class T>
+TINYCNN_KERNEL void conv_backward_weights_patch_rows(const ConvShape& s, const T* x, const T* dy, T* dw, T beta) {
   const PackStridedB<T> pack_dy{dy, s.out_c, false};
   if (s.is_pointwise())
-    gemm_packed<T>(s.in_c, s.out_c, s.pixels(), PackStridedA<T>{x, s.in_c, true, T(1)}, pack_dy, beta,
-                   dw, s.out_c);
-  else
-    gemm_packed<T>(s.patch(), s.out_c, s.pixels(), PackIm2colTransposed<T>{&s, x}, pack_dy, beta, dw,
+    gemm_packed<T>(s.in_c, s.out_c, s.pixels(), PackStridedA<T>{x, s.in_c, true, T(1)}, pack_dy, beta, dw,
                    s.out_c);
+  else
+    gemm_packed<T>(s.patch(), s.out_c, s.pixels(), PackIm2colTransposed<T>{&s, x}, pack_dy, beta, dw, s.out_c);
+}
+
+// The same as its transpose over channel rows, dw^T = dy^T * col (M = Co, N = patch), into a
+// scratch buffer and then transposed onto dw. With few output channels this packs the image
+// in NR-wide contiguous copies rather than MR-wide scalar ones, and each packed image panel
+// serves all Co rows.
+template <class T>
+TINYCNN_KERNEL void conv_backward_weights_channel_rows(const ConvShape& s, const T* x, const T* dy, T* dw, T beta) {
+  const index_t patch = s.patch(), co_n = s.out_c;
+  T* dwt = detail::scratch<T, 7>(co_n * patch);
+  gemm_packed<T>(co_n, patch, s.pixels(), PackStridedA<T>{dy, co_n, true, T(1)}, PackIm2colRows<T>{&s, x}, T(0),
+                 dwt, patch);
+  for (index_t k = 0; k < patch; ++k)
+    for (index_t co = 0; co < co_n; ++co) {
+      T& out = dw[k * co_n + co];
+      out = beta == T(0) ? dwt[co * patch + k] : beta * out + dwt[co * patch + k];
+    }
+}
+
+// dw = col(x)^T * dy + beta * dw. Channel rows win where output channels are few (up to 2x on
+// InceptionV3's 1x1 192->48); patch rows where they outnumber the patch (ResNet's 1x1 64->256,
+// the 3-channel stems) or where both are large (the Co x patch buffer of 3x3 512->512: 0.68x).
+template <class T>
+TINYCNN_KERNEL void conv_backward_weights(const ConvShape& s, const T* x, const T* dy, T* dw, T beta = T(0)) {
+  if (s.out_c <= 256 && s.out_c <= s.patch())
+    conv_backward_weights_channel_rows(s, x, dy, dw, beta);
+  else
+    conv_backward_weights_patch_rows(s, x, dy, dw, beta);
 }
 
 namespace detail {
