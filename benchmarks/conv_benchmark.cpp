@@ -1,29 +1,114 @@
-// GFLOP/s of each convolution pass (forward, backward-data, backward-weights) on the distinct
-// convolution shapes of ResNet-50, against the FMA peak measured in the same run: the place to
-// see which pass of which shape class (1x1, 3x3, strided, the 3-channel stem) holds the time.
-//   build/benchmarks/conv_benchmark [--batch 16] [--threads 2] [--filter 3x3]
+// GFLOP/s of each convolution pass (forward, backward-data, backward-weights) on every distinct
+// convolution of the benchmark models, against the FMA peak measured in the same run, and each
+// shape's share of its model's convolution time: the place to see which shapes hold the time and
+// which pass of them is slow.
+//   build/benchmarks/conv_benchmark [--model all] [--batch 16] [--threads 2] [--filter TEXT]
+//                                   [--min_seconds 0.3]
+// The shapes come from the model types themselves: each model is built at batch 1 and its layer
+// tree walked for the layers that have a conv_shape() (Conv2D). Shapes equal in input size,
+// channels, kernel, stride and padding are timed once, at --batch.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/core/random.hpp"
+#include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/visit.hpp"
 #include "tinycnn/kernels/conv.hpp"
+#include "tinycnn/models/alexnet.hpp"
+#include "tinycnn/models/inception_v3.hpp"
+#include "tinycnn/models/resnet.hpp"
+#include "tinycnn/models/vgg16.hpp"
 
 using namespace tinycnn;
 
-struct ConvCase {
-  const char* name;
-  index_t h, w, in_c, out_c, k, stride;
-  Padding pad;
-  index_t explicit_pad;
+namespace {
+
+// One convolution layer of a model, in forward order.
+struct ModelConv {
+  kernels::ConvShape shape;
+  bool first_layer;  // the model's first layer: training never asks for its input gradient
 };
 
+// Builds the model at batch 1 (plans and binds only, no forward or backward is compiled) and
+// collects its convolutions. The Network, parameters included, is freed on return.
+template <class Spec, class In>
+std::vector<ModelConv> convolutions_of() {
+  auto net = make_model<Spec>(In{}, 1);
+  std::vector<ModelConv> convs;
+  bool first = true;
+  visit_leaves(net.root(), [&](auto& leaf) {
+    if constexpr (requires { leaf.conv_shape(); }) convs.push_back({leaf.conv_shape(), first});
+    first = false;
+  });
+  return convs;
+}
+
+struct Model {
+  const char* name;
+  std::vector<ModelConv> (*convolutions)();
+};
+
+const Model kModels[] = {
+    {"alexnet", convolutions_of<models::AlexNet, models::AlexNetInput>},
+    {"vgg16", convolutions_of<models::VGG16, models::VGG16Input>},
+    {"inception3", convolutions_of<models::InceptionV3, models::InceptionV3Input>},
+    {"resnet50", convolutions_of<models::ResNet50, models::ResNet50Input>},
+    {"resnet152", convolutions_of<models::ResNet152, models::ResNet152Input>},
+};
+
+// How often one model uses a shape.
+struct Use {
+  std::size_t model;     // index into the selected models
+  index_t count = 0;
+  bool first_layer = false;  // one of the uses is the model's first layer (no backward-data)
+};
+
+struct Row {
+  kernels::ConvShape shape;  // at the benchmark's batch
+  std::string name;
+  std::vector<Use> uses;  // in model order
+  double forward = 0, data = 0, weights = 0;  // best seconds of each pass
+};
+
+bool same_geometry(const kernels::ConvShape& a, const kernels::ConvShape& b) {
+  const Window &x = a.win, &y = b.win;
+  return a.in_c == b.in_c && a.out_c == b.out_c && x.in_h == y.in_h && x.in_w == y.in_w && x.kh == y.kh &&
+         x.kw == y.kw && x.sh == y.sh && x.sw == y.sw && x.pad_top == y.pad_top && x.pad_left == y.pad_left &&
+         x.out_h == y.out_h && x.out_w == y.out_w;
+}
+
+bool same_window(const Window& a, const Window& b) {
+  return a.out_h == b.out_h && a.out_w == b.out_w && a.pad_top == b.pad_top && a.pad_left == b.pad_left;
+}
+
+// "3x3/1 SAME 32->64 @147x147": kernel/stride, padding, channels, input size. The padding is
+// named from the geometry: SAME when TensorFlow's SAME rule gives this window (a 1x1 stride-1
+// convolution is SAME and VALID at once, and is called SAME), else VALID, else PAD<top>[x<left>].
+std::string describe(const kernels::ConvShape& s) {
+  const Window& g = s.win;
+  auto n = [](index_t v) { return std::to_string(v); };
+  std::string pad;
+  if (same_window(g, make_window(g.in_h, g.in_w, g.kh, g.kw, g.sh, g.sw, Padding::Same)))
+    pad = "SAME";
+  else if (same_window(g, make_window(g.in_h, g.in_w, g.kh, g.kw, g.sh, g.sw, Padding::Valid)))
+    pad = "VALID";
+  else
+    pad = "PAD" + n(g.pad_top) + (g.pad_left != g.pad_top ? "x" + n(g.pad_left) : "");
+  return n(g.kh) + "x" + n(g.kw) + "/" + n(g.sh) + (g.sw != g.sh ? "x" + n(g.sw) : "") + " " + pad + " " +
+         n(s.in_c) + "->" + n(s.out_c) + " @" + n(g.in_h) + "x" + n(g.in_w);
+}
+
 template <class F>
-static double best_seconds(F&& f, double min_seconds) {
+double best_seconds(F&& f, double min_seconds) {
   f();
   double best = 1e30, total = 0;
   int reps = 0;
@@ -38,59 +123,192 @@ static double best_seconds(F&& f, double min_seconds) {
   return best;
 }
 
+// Times the three passes of one shape; the buffers live only for this shape.
+void time_passes(Row& r, double min_seconds) {
+  const kernels::ConvShape& s = r.shape;
+  AlignedBuffer<float> x(s.batch * s.win.in_h * s.win.in_w * s.in_c), w(s.patch() * s.out_c),
+      y(s.pixels() * s.out_c), dx(x.size()), dw(w.size());
+  Rng rng(1);
+  for (index_t i = 0; i < x.size(); ++i) x[i] = float(rng.uniform(-1, 1));
+  for (index_t i = 0; i < w.size(); ++i) w[i] = float(rng.uniform(-1, 1));
+  for (index_t i = 0; i < y.size(); ++i) y[i] = float(rng.uniform(-1, 1));
+  r.forward = best_seconds([&] { kernels::conv_forward(s, x.data(), w.data(), y.data()); }, min_seconds);
+  r.data = best_seconds([&] { kernels::conv_backward_data(s, y.data(), w.data(), dx.data()); }, min_seconds);
+  r.weights = best_seconds([&] { kernels::conv_backward_weights(s, x.data(), y.data(), dw.data()); }, min_seconds);
+}
+
+// Seconds of one training step that a shape costs its model: every use runs forward and
+// backward-weights, and backward-data unless it is the model's first layer.
+double step_seconds(const Row& r, const Use& u) {
+  return double(u.count) * (r.forward + r.weights) + double(u.count - (u.first_layer ? 1 : 0)) * r.data;
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr,
+               "conv_benchmark: %s\n"
+               "usage: conv_benchmark [--model alexnet|vgg16|inception3|resnet50|resnet152|all] [--batch N]\n"
+               "                      [--threads N] [--filter TEXT] [--min_seconds S]\n",
+               message.c_str());
+  std::exit(2);
+}
+
+long parse_positive(const std::string& flag, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || v <= 0 || v > 1'000'000)
+    usage_error(flag + " needs a positive whole number, got '" + text + "'");
+  return v;
+}
+
+double parse_seconds(const std::string& flag, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v) || v < 0)
+    usage_error(flag + " needs a number of seconds >= 0, got '" + text + "'");
+  return v;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   index_t batch = 16;
   int threads = 2;
-  std::string filter;
+  double min_seconds = 0.3;
+  std::string filter, model = "all";
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--batch" && i + 1 < argc) batch = std::atol(argv[++i]);
-    else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: conv_benchmark [--batch N] [--threads N] [--filter TEXT]\n");
-      return 2;
+    std::string flag = argv[i], value;
+    if (flag == "--help" || flag == "-h") {
+      std::printf("usage: conv_benchmark [--model alexnet|vgg16|inception3|resnet50|resnet152|all] [--batch N]\n"
+                  "                      [--threads N] [--filter TEXT] [--min_seconds S]\n");
+      return 0;
+    }
+    if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag.resize(eq);
+    } else if (flag == "--model" || flag == "--batch" || flag == "--threads" || flag == "--filter" ||
+               flag == "--min_seconds") {
+      if (i + 1 >= argc) usage_error(flag + " needs a value");
+      value = argv[++i];
+    }
+    if (flag == "--batch") batch = parse_positive(flag, value);
+    else if (flag == "--threads") threads = int(parse_positive(flag, value));
+    else if (flag == "--min_seconds") min_seconds = parse_seconds(flag, value);
+    else if (flag == "--filter") filter = value;
+    else if (flag == "--model") model = value;
+    else usage_error("unknown argument '" + std::string(argv[i]) + "'");
+  }
+
+  std::vector<const Model*> selected;
+  for (const Model& m : kModels)
+    if (model == "all" || model == m.name) selected.push_back(&m);
+  if (selected.empty())
+    usage_error("--model must be alexnet, vgg16, inception3, resnet50, resnet152 or all, got '" + model + "'");
+
+  // Distinct shapes, ordered by model, then by first occurrence in it.
+  std::vector<Row> rows;
+  std::vector<index_t> layers_of(selected.size(), 0);
+  for (std::size_t m = 0; m < selected.size(); ++m) {
+    for (const ModelConv& c : selected[m]->convolutions()) {
+      ++layers_of[m];
+      kernels::ConvShape s{batch, c.shape.in_c, c.shape.out_c, c.shape.win};
+      auto row = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return same_geometry(r.shape, s); });
+      if (row == rows.end()) row = rows.insert(rows.end(), Row{s, describe(s), {}});
+      if (row->uses.empty() || row->uses.back().model != m) row->uses.push_back({m});
+      ++row->uses.back().count;
+      row->uses.back().first_layer |= c.first_layer;
     }
   }
-  if (batch <= 0 || threads <= 0) {
-    std::fprintf(stderr, "conv_benchmark: --batch and --threads must be positive\n");
-    return 2;
-  }
-  parallel::set_intra_threads(threads);
-  const std::vector<ConvCase> cases = {
-      {"stem 7x7/2 3->64", 224, 224, 3, 64, 7, 2, Padding::Explicit, 3},
-      {"res2 1x1 64->64", 55, 55, 64, 64, 1, 1, Padding::Same, 0},
-      {"res2 3x3 64->64", 55, 55, 64, 64, 3, 1, Padding::Same, 0},
-      {"res2 1x1 64->256", 55, 55, 64, 256, 1, 1, Padding::Same, 0},
-      {"res2 1x1 256->64", 55, 55, 256, 64, 1, 1, Padding::Same, 0},
-      {"res3 1x1/2 256->128", 55, 55, 256, 128, 1, 2, Padding::Same, 0},
-      {"res3 3x3 128->128", 28, 28, 128, 128, 3, 1, Padding::Same, 0},
-      {"res3 1x1 128->512", 28, 28, 128, 512, 1, 1, Padding::Same, 0},
-      {"res4 3x3 256->256", 14, 14, 256, 256, 3, 1, Padding::Same, 0},
-      {"res5 3x3 512->512", 7, 7, 512, 512, 3, 1, Padding::Same, 0},
-      {"res5 1x1/2 1024->2048", 14, 14, 1024, 2048, 1, 2, Padding::Same, 0},
-      {"v1.5 res3 3x3/2 128->128", 56, 56, 128, 128, 3, 2, Padding::Same, 0},
-      {"incep 3x3/2 288->384 VALID", 35, 35, 288, 384, 3, 2, Padding::Valid, 0},
+  auto models_of = [&](const Row& r) {
+    std::string s;
+    for (const Use& u : r.uses) s += (s.empty() ? "" : "/") + std::string(selected[u.model]->name);
+    return s;
   };
+  std::vector<Row> timed;
+  for (Row& r : rows)
+    if (filter.empty() || r.name.find(filter) != std::string::npos || models_of(r).find(filter) != std::string::npos)
+      timed.push_back(std::move(r));
+  if (timed.empty()) usage_error("no convolution of --model " + model + " matches --filter '" + filter + "'");
+
+  parallel::set_intra_threads(threads);
   const double peak = bench::measure_fma_peak_gflops(threads);
-  std::printf("batch %ld, %d threads, FMA peak %.1f GFLOP/s\n", long(batch), threads, peak);
-  std::printf("%-24s %10s %10s %10s   (GFLOP/s, %% of peak)\n", "convolution", "forward", "bwd-data", "bwd-weights");
-  for (const ConvCase& c : cases) {
-    if (!filter.empty() && std::string(c.name).find(filter) == std::string::npos) continue;
-    kernels::ConvShape s{batch, c.in_c, c.out_c,
-                         make_window(c.h, c.w, c.k, c.k, c.stride, c.stride, c.pad, c.explicit_pad, c.explicit_pad)};
-    AlignedBuffer<float> x(batch * c.h * c.w * c.in_c), w(s.patch() * c.out_c), y(s.pixels() * c.out_c),
-        dx(x.size()), dw(w.size());
-    Rng rng(1);
-    for (index_t i = 0; i < x.size(); ++i) x[i] = float(rng.uniform(-1, 1));
-    for (index_t i = 0; i < w.size(); ++i) w[i] = float(rng.uniform(-1, 1));
-    for (index_t i = 0; i < y.size(); ++i) y[i] = float(rng.uniform(-1, 1));
-    const double flops = s.flops(), min_s = 0.3;
-    double f = flops / best_seconds([&] { kernels::conv_forward(s, x.data(), w.data(), y.data()); }, min_s) / 1e9;
-    double d = flops / best_seconds([&] { kernels::conv_backward_data(s, y.data(), w.data(), dx.data()); }, min_s) / 1e9;
-    double g = flops / best_seconds([&] { kernels::conv_backward_weights(s, x.data(), y.data(), dw.data()); }, min_s) / 1e9;
-    std::printf("%-24s %6.1f %3.0f%% %6.1f %3.0f%% %6.1f %3.0f%%\n", c.name, f, 100 * f / peak, d, 100 * d / peak, g,
-                100 * g / peak);
-    std::fflush(stdout);
+  std::printf("conv_benchmark: batch %ld, %d threads, FMA peak %.1f GFLOP/s (%s, measured now), model %s%s\n",
+              long(batch), threads, peak, simd::isa_name, model.c_str(),
+              filter.empty() ? "" : (", filter '" + filter + "'").c_str());
+  std::fflush(stdout);
+  const bool progress = isatty(fileno(stderr));
+  for (std::size_t i = 0; i < timed.size(); ++i) {
+    if (progress) std::fprintf(stderr, "\r\033[Ktiming %zu of %zu: %s", i + 1, timed.size(), timed[i].name.c_str());
+    time_passes(timed[i], min_seconds);
+  }
+  if (progress) std::fprintf(stderr, "\r\033[K");
+
+  // Each model's convolution time per training step, over the shapes timed.
+  std::vector<double> model_seconds(selected.size(), 0);
+  for (const Row& r : timed)
+    for (const Use& u : r.uses) model_seconds[u.model] += step_seconds(r, u);
+
+  struct Line {
+    std::string models, name, count, share;
+  };
+  std::vector<Line> lines;
+  std::size_t wm = 8, wn = 11, wc = 1, ws = 7;  // column widths, at least the headers'
+  for (const Row& r : timed) {
+    Line l{models_of(r), r.name, "", ""};
+    char share[32];
+    for (const Use& u : r.uses) {
+      l.count += (l.count.empty() ? "" : "/") + std::to_string(u.count) + (u.first_layer ? "*" : "");
+      std::snprintf(share, sizeof share, "%.1f", 100 * step_seconds(r, u) / model_seconds[u.model]);
+      l.share += (l.share.empty() ? "" : "/") + std::string(share);
+    }
+    wm = std::max(wm, l.models.size());
+    wn = std::max(wn, l.name.size());
+    wc = std::max(wc, l.count.size());
+    ws = std::max(ws, l.share.size());
+    lines.push_back(l);
+  }
+  std::printf("Each pass in GFLOP/s and %% of peak. n: uses in the model. share: n x (forward + backward seconds)\n"
+              "as %% of all the model's convolution time%s. With several models, n and share give\n"
+              "one figure per model, in the order of the first column. @HxW is the input size.\n\n",
+              filter.empty() ? "" : " (over the shapes timed)");
+  std::printf("%-*s  %-*s  %*s %13s %13s %13s  %*s\n", int(wm), "model(s)", int(wn), "convolution", int(wc), "n",
+              "forward", "bwd-data", "bwd-weights", int(ws), "share %");
+  for (std::size_t i = 0; i < timed.size(); ++i) {
+    const Row& r = timed[i];
+    const Line& l = lines[i];
+    const double gflop = r.shape.flops() / 1e9;
+    std::printf("%-*s  %-*s  %*s ", int(wm), l.models.c_str(), int(wn), l.name.c_str(), int(wc), l.count.c_str());
+    for (double s : {r.forward, r.data, r.weights}) std::printf(" %7.1f %3.0f%%", gflop / s, 100 * gflop / s / peak);
+    std::printf("  %*s\n", int(ws), l.share.c_str());
+  }
+  bool any_first = false;
+  for (const Row& r : timed)
+    for (const Use& u : r.uses) any_first |= u.first_layer;
+  if (any_first)
+    std::printf("* the model's first layer: training skips its backward-data, which the share leaves out\n");
+
+  // Where each model's convolution time goes, by pass.
+  std::printf("\nconvolutions per training step at batch %ld%s:\n", long(batch), filter.empty() ? "" : " (shapes timed only)");
+  for (std::size_t m = 0; m < selected.size(); ++m) {
+    double f = 0, d = 0, g = 0, flops = 0;
+    index_t uses = 0, shapes = 0;
+    for (const Row& r : timed)
+      for (const Use& u : r.uses)
+        if (u.model == m) {
+          const index_t with_data = u.count - (u.first_layer ? 1 : 0);
+          f += double(u.count) * r.forward;
+          d += double(with_data) * r.data;
+          g += double(u.count) * r.weights;
+          flops += double(2 * u.count + with_data) * r.shape.flops();
+          uses += u.count;
+          ++shapes;
+        }
+    if (uses == 0) continue;
+    const double total = f + d + g;
+    std::printf("%-*s  %ld of %ld layers, %ld shapes: %.1f ms (forward %.0f%%, bwd-data %.0f%%, bwd-weights %.0f%%), "
+                "%.1f GFLOP/s = %.0f%% of peak\n",
+                int(wm), selected[m]->name, long(uses), long(layers_of[m]), long(shapes), 1e3 * total, 100 * f / total,
+                100 * d / total, 100 * g / total, flops / total / 1e9, 100 * flops / total / 1e9 / peak);
   }
 }

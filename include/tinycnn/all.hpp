@@ -30,6 +30,7 @@
 #include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/residual.hpp"
 #include "tinycnn/graph/sequential.hpp"
+#include "tinycnn/graph/visit.hpp"
 
 #include "tinycnn/optim/all.hpp"
 #include "tinycnn/train/trainer.hpp"
