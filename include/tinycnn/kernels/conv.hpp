@@ -219,9 +219,33 @@ struct PackIm2colRows {
   const T* x;
   void operator()(T* dst, index_t k0, index_t kc, index_t j0, int cols) const {
     constexpr int NR = GemmTile<T>::nr;
+    constexpr int W = simd::width<T>;
     const Window& g = s->win;
     detail::PixelOrigin o = detail::pixel_origin(*s, k0);
     index_t ox = k0 % g.out_w;
+    const index_t c0 = j0 % s->in_c, tap = j0 / s->in_c;
+    if (cols == NR && c0 + NR <= s->in_c) {
+      // The usual case: the panel is NR channels of one window tap, one vector pair per pixel.
+      const index_t ky = tap / g.kw, kx = tap % g.kw;
+      for (index_t k = 0; k < kc; ++k) {
+        T* d = dst + k * NR;
+        const index_t iy = o.y + ky, ix = o.x + kx;
+        if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
+          const T* src = x + ((o.image * g.in_h + iy) * g.in_w + ix) * s->in_c + c0;
+          simd::store(d, simd::load(src));
+          simd::store(d + W, simd::load(src + W));
+        } else {
+          std::memset(d, 0, sizeof(T) * NR);
+        }
+        if (++ox < g.out_w) {
+          o.x += g.sw;
+        } else {
+          o = detail::pixel_origin(*s, k0 + k + 1);
+          ox = 0;
+        }
+      }
+      return;
+    }
     for (index_t k = 0; k < kc; ++k) {
       T* d = dst + k * NR;
       detail::for_each_patch_run(*s, x, o, j0, cols, [&](index_t at, const T* src, index_t run) {
@@ -334,11 +358,12 @@ TINYCNN_KERNEL void conv_backward_data_stride1(const ConvShape& s, const T* dy, 
   conv_forward(t, dy, rotated, dx);
 }
 
-// dx = d(loss)/dx given dy. Overwrites dx.
+// dx = d(loss)/dx given dy. Overwrites dx. A 1x1 stride-1 convolution from many channels is the
+// plain GEMM dy * w^T; from up to 256 (few output columns) the direct path wins, as forward.
 template <class T>
 TINYCNN_KERNEL void conv_backward_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
   const PackStridedB<T> pack_wt{w, s.out_c, true};  // w^T: (Co x patch)
-  if (s.is_pointwise()) {
+  if (s.is_pointwise() && s.in_c > 256) {
     gemm_packed<T>(s.pixels(), s.in_c, s.out_c, PackStridedA<T>{dy, s.out_c, false, T(1)}, pack_wt,
                    T(0), dx, s.in_c);
     return;
