@@ -136,6 +136,21 @@ TEST_CASE_TEMPLATE("both weight-gradient orientations and the pointwise direct f
   }
 }
 
+TEST_CASE_TEMPLATE("strided 1x1 convolutions (ResNet v1's downsampling) agree", T, float, double) {
+  // Backward-data writes each tile onto every sw-th pixel of every sh-th row and zeroes the rest;
+  // tiles across output rows are stored row by row. Odd sizes leave the last row and column out.
+  Rng rng(9);
+  struct Case { index_t h, w, sh, sw, in_c, out_c; Padding pad; };
+  for (const Case& c : {Case{11, 14, 2, 2, 5, 40, Padding::Same}, Case{12, 13, 2, 2, 33, 7, Padding::Same},
+                        Case{9, 20, 3, 2, 8, 16, Padding::Same}, Case{8, 15, 1, 3, 4, 70, Padding::Same},
+                        Case{13, 26, 2, 2, 20, 20, Padding::Same}}) {
+    kernels::ConvShape s{2, c.in_c, c.out_c, make_window(c.h, c.w, 1, 1, c.sh, c.sw, c.pad)};
+    check_conv<T>(s, rng, std::is_same_v<T, float> ? 1e-6 : 1e-14);
+    s.win = make_window(c.h, c.w, 1, 1, c.sh, c.sw, Padding::Valid);
+    check_conv<T>(s, rng, std::is_same_v<T, float> ? 1e-6 : 1e-14);
+  }
+}
+
 TEST_CASE("convolution shapes that cross GEMM blocks, batch below and above the thread count") {
   Rng rng(11);
   // patch = 3*3*40 = 360 > KC, pixels well past one MC block; batch 1 takes the serial col2im path.

@@ -141,7 +141,31 @@ struct PackIm2colTransposed {
   }
 };
 
-// Forward without packing the image: the micro-kernel reads each tile's window rows straight
+namespace detail {
+
+// Where a direct convolution writes output pixel p (Co values): at(p), with the next pixel of
+// the same output row step() further on.
+template <class T>
+struct DenseOutput {  // y [pixels, Co]
+  T* y;
+  index_t co;
+  static constexpr bool evenly_spaced = true;  // across output rows too
+  T* at(index_t p) const { return y + p * co; }
+  index_t step() const { return co; }
+};
+template <class T>
+struct StridedOutput {  // pixel (b, oy, ox) onto (b, oy * sh, ox * sw) of s's unpadded input image
+  T* dx;
+  const ConvShape* s;
+  static constexpr bool evenly_spaced = false;
+  T* at(index_t p) const {
+    const PixelOrigin o = pixel_origin(*s, p);
+    return dx + ((o.image * s->win.in_h + o.y) * s->win.in_w + o.x) * s->in_c;
+  }
+  index_t step() const { return s->win.sw * s->in_c; }
+};
+
+// A convolution without packing the image: the micro-kernel reads each tile's window rows straight
 // from x. In NHWC one window row of one pixel (KW taps x Ci channels) is a contiguous run, and
 // the next pixel's starts sw * Ci further on, so MR pixels of one output row form the tile
 // A(k, r) = x[row_start + r * sw * Ci + k], one run per window row. Packing im2col panels cost
@@ -150,51 +174,65 @@ struct PackIm2colTransposed {
 // Tiles that are not MR pixels of one row with their windows inside the image horizontally
 // (the image edges under padding, row ends) are packed as before; window rows above or below
 // the image are skipped.
-template <class T>
-TINYCNN_KERNEL void conv_forward_direct(const ConvShape& s, const T* x, const T* w, T* y, T beta) {
+template <class T, class Out>
+void conv_direct(const ConvShape& s, const T* x, const T* w, const Out& out, T beta) {
   constexpr int MR = GemmTile<T>::mr;
   constexpr int NR = GemmTile<T>::nr;
   const Window& g = s.win;
   const index_t K = s.patch(), row_run = g.kw * s.in_c, pixel_step = g.sw * s.in_c;
   const index_t panels = (s.out_c + NR - 1) / NR, pixels = s.pixels();
   const index_t tiles = (pixels + MR - 1) / MR;
-  const int threads = parallel::intra_threads();
-  T* wpack = detail::scratch<T, 5>(panels * K * NR);
+  T* wpack = scratch<T, 5>(panels * K * NR);
   const PackStridedB<T> pack_w{w, s.out_c, false};
   const PackIm2col<T> pack_x{&s, x};
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(parallel::intra_threads())
   {
 #pragma omp for schedule(static)
     for (index_t j = 0; j < panels; ++j)
       pack_w(wpack + j * K * NR, 0, K, j * NR, int(std::min<index_t>(NR, s.out_c - j * NR)));
-    T* packed_tile = detail::scratch<T, 6>(K * MR);
+    T* packed_tile = scratch<T, 6>(K * MR);
 #pragma omp for schedule(static)
     for (index_t t = 0; t < tiles; ++t) {
       const index_t p0 = t * MR;
       const int rows = int(std::min<index_t>(MR, pixels - p0));
-      const detail::PixelOrigin o = detail::pixel_origin(s, p0);
-      const index_t ox = p0 % g.out_w;
-      const bool direct = rows == MR && ox + MR <= g.out_w && o.x >= 0 &&
-                          o.x + (MR - 1) * g.sw + g.kw <= g.in_w;
+      const PixelOrigin o = pixel_origin(s, p0);
+      const bool one_row = p0 % g.out_w + rows <= g.out_w;
+      const bool direct = rows == MR && one_row && o.x >= 0 && o.x + (MR - 1) * g.sw + g.kw <= g.in_w;
       if (!direct) pack_x(packed_tile, p0, rows, 0, K);
       for (index_t j = 0; j < panels; ++j) {
         const T* wp = wpack + j * K * NR;
-        detail::Accumulators<T> acc;
+        Accumulators<T> acc;
         if (direct) {
           for (index_t ky = 0; ky < g.kh; ++ky) {
             const index_t iy = o.y + ky;
             if (iy < 0 || iy >= g.in_h) continue;  // zero padding contributes nothing
             const T* a = x + ((o.image * g.in_h + iy) * g.in_w + o.x) * s.in_c;
-            detail::accumulate<T, detail::ARead::Direct>(acc, row_run, a, pixel_step, wp + ky * row_run * NR);
+            accumulate<T, ARead::Direct>(acc, row_run, a, pixel_step, wp + ky * row_run * NR);
           }
         } else {
-          detail::accumulate<T, detail::ARead::Packed>(acc, K, packed_tile, 1, wp);
+          accumulate<T, ARead::Packed>(acc, K, packed_tile, 1, wp);
         }
-        detail::store_tile(acc, y + p0 * s.out_c + j * NR, s.out_c, beta, rows,
-                           int(std::min<index_t>(NR, s.out_c - j * NR)));
+        const int cols = int(std::min<index_t>(NR, s.out_c - j * NR));
+        if (Out::evenly_spaced || one_row) {
+          store_tile(acc, out.at(p0) + j * NR, out.step(), beta, rows, cols);
+        } else {  // a tile across output rows whose outputs are not evenly spaced: row by row
+          alignas(64) T tile[MR * NR];
+          store_tile(acc, tile, NR, T(0), rows, cols);
+          for (int r = 0; r < rows; ++r) {
+            T* dst = out.at(p0 + r) + j * NR;
+            for (int c = 0; c < cols; ++c) dst[c] = tile[r * NR + c] + (beta == T(0) ? T(0) : beta * dst[c]);
+          }
+        }
       }
     }
   }
+}
+
+}  // namespace detail
+
+template <class T>
+TINYCNN_KERNEL void conv_forward_direct(const ConvShape& s, const T* x, const T* w, T* y, T beta) {
+  detail::conv_direct(s, x, w, detail::DenseOutput<T>{y, s.out_c}, beta);
 }
 
 // y = conv(x, w) + beta * y. Every shape takes the direct path (measured faster than packing
@@ -323,9 +361,38 @@ void col2im_add(const ConvShape& s, const T* dcol, index_t p0, index_t rows, T* 
 
 }  // namespace detail
 
+namespace detail {
+
+// rotated[ky, kx, co, ci] = w[kh-1-ky, kw-1-kx, ci, co]: the weights of backward-data as a
+// convolution of dy (for 1x1, the transpose). One Ci x Co transpose per tap, in blocks that
+// stay in L1.
+template <class T>
+const T* rotate_weights(const ConvShape& s, const T* w) {
+  const index_t taps = s.win.kh * s.win.kw, ci_n = s.in_c, co_n = s.out_c;
+  T* rotated = scratch<T, 4>(taps * ci_n * co_n);
+  constexpr index_t B = 16;
+#pragma omp parallel for collapse(2) num_threads(parallel::intra_threads()) if (taps * ci_n * co_n > (1 << 16))
+  for (index_t tap = 0; tap < taps; ++tap)
+    for (index_t c0 = 0; c0 < co_n; c0 += B) {
+      const T* src = w + (taps - 1 - tap) * ci_n * co_n;
+      T* dst = rotated + tap * co_n * ci_n;
+      for (index_t i0 = 0; i0 < ci_n; i0 += B)
+        for (index_t co = c0; co < std::min(c0 + B, co_n); ++co)
+          for (index_t ci = i0; ci < std::min(i0 + B, ci_n); ++ci) dst[co * ci_n + ci] = src[ci * co_n + co];
+    }
+  return rotated;
+}
+
+// The 1x1 convolution over dy's pixels (Co -> Ci channels) that backward-data runs on.
+inline ConvShape pointwise_over_output(const ConvShape& s) {
+  return {s.batch, s.out_c, s.in_c, make_window(s.win.out_h, s.win.out_w, 1, 1, 1, 1, Padding::Valid)};
+}
+
+}  // namespace detail
+
 // With stride 1, backward-data is itself a convolution: of dy with the weights rotated by 180
 // degrees and with input and output channels swapped, padded by k - 1 - pad. That runs on the
-// forward's implicit GEMM over all pixels at once, with no scatter.
+// forward's direct path over all pixels at once, with no scatter.
 template <class T>
 TINYCNN_KERNEL void conv_backward_data_stride1(const ConvShape& s, const T* dy, const T* w, T* dx) {
   const Window& g = s.win;
@@ -341,21 +408,28 @@ TINYCNN_KERNEL void conv_backward_data_stride1(const ConvShape& s, const T* dy, 
   t.win.out_w = g.in_w;
   t.win.pad_top = g.kh - 1 - g.pad_top;
   t.win.pad_left = g.kw - 1 - g.pad_left;
-  // rotated[ky, kx, co, ci] = w[kh-1-ky, kw-1-kx, ci, co]: one Ci x Co transpose per tap, in
-  // blocks that stay in L1.
-  const index_t taps = g.kh * g.kw, ci_n = s.in_c, co_n = s.out_c;
-  T* rotated = detail::scratch<T, 4>(taps * ci_n * co_n);
-  constexpr index_t B = 16;
-#pragma omp parallel for collapse(2) num_threads(parallel::intra_threads()) if (taps * ci_n * co_n > (1 << 16))
-  for (index_t tap = 0; tap < taps; ++tap)
-    for (index_t c0 = 0; c0 < co_n; c0 += B) {
-      const T* src = w + (taps - 1 - tap) * ci_n * co_n;
-      T* dst = rotated + tap * co_n * ci_n;
-      for (index_t i0 = 0; i0 < ci_n; i0 += B)
-        for (index_t co = c0; co < std::min(c0 + B, co_n); ++co)
-          for (index_t ci = i0; ci < std::min(i0 + B, ci_n); ++ci) dst[co * ci_n + ci] = src[ci * co_n + co];
+  conv_forward(t, dy, detail::rotate_weights(s, w), dx);
+}
+
+// A strided, unpadded 1x1 convolution (ResNet v1's downsampling) reads every sw-th pixel of
+// every sh-th row: its backward-data is dy * w^T written onto those pixels, zero elsewhere. The
+// direct path writes each tile straight to its place, with no column buffer and no scatter-add.
+template <class T>
+TINYCNN_KERNEL void conv_backward_data_pointwise_strided(const ConvShape& s, const T* dy, const T* w, T* dx) {
+  const Window& g = s.win;
+  const index_t ci_n = s.in_c;
+#pragma omp parallel for num_threads(parallel::intra_threads())
+  for (index_t row = 0; row < s.batch * g.in_h; ++row) {  // zero what the strided pixels skip
+    T* d = dx + row * g.in_w * ci_n;
+    if ((row % g.in_h) % g.sh != 0 || (row % g.in_h) >= g.out_h * g.sh) {
+      std::memset(d, 0, sizeof(T) * g.in_w * ci_n);
+      continue;
     }
-  conv_forward(t, dy, rotated, dx);
+    for (index_t ix = 0; ix < g.in_w; ++ix)
+      if (ix % g.sw != 0 || ix >= g.out_w * g.sw) std::memset(d + ix * ci_n, 0, sizeof(T) * ci_n);
+  }
+  detail::conv_direct(detail::pointwise_over_output(s), dy, detail::rotate_weights(s, w),
+                      detail::StridedOutput<T>{dx, &s}, T(0));
 }
 
 // dx = d(loss)/dx given dy. Overwrites dx. A 1x1 stride-1 convolution from many channels is the
@@ -369,6 +443,8 @@ TINYCNN_KERNEL void conv_backward_data(const ConvShape& s, const T* dy, const T*
     return;
   }
   if (s.win.sh == 1 && s.win.sw == 1) return conv_backward_data_stride1(s, dy, w, dx);
+  if (s.win.kh == 1 && s.win.kw == 1 && s.win.pad_top == 0 && s.win.pad_left == 0)
+    return conv_backward_data_pointwise_strided(s, dy, w, dx);
   // Strided: tiles of col-gradients (dy * w^T), scattered back onto dx.
   const Window& g = s.win;
   std::fill(dx, dx + s.batch * g.in_h * g.in_w * s.in_c, T(0));
