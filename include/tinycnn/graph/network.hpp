@@ -5,6 +5,7 @@
 //   using Net = Sequential<Conv2D<32, 5>, ReLU, MaxPool<2>, Flatten, Dense<10>>;
 //   auto net = make_model<Net>(Input<28, 28, 1>{}, /*batch=*/50);
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -47,7 +48,7 @@ class Network {
     require(batch > 0, "batch size must be positive, got " + std::to_string(batch));
     batch_ = batch;
     root_.plan(batch);
-    scratch_.resize(scratch_size_of<root_type>(batch));
+    scratch_.resize(0);  // sized by the first backward: inference never needs it
   }
   index_t batch() const { return batch_; }
 
@@ -65,6 +66,7 @@ class Network {
   // gradient with respect to the input) when it is given.
   void backward(const T* x, const T* dlogits, Context& ctx, T* dx = nullptr) {
     ctx.batch = batch_;
+    if (scratch_.size() == 0) scratch_.resize(std::max<index_t>(scratch_size_of<root_type>(batch_), 1));
     ctx.scratch = scratch_.data();
     detail::run_backward(root_, x, dlogits, dx, ctx);
   }
@@ -75,12 +77,16 @@ class Network {
   std::span<T> state() { return state_.span(); }
   std::span<const T> parameters() const { return params_.span(); }
 
+  // Bytes of backward's gradient arena now held: zero until the first backward.
+  std::size_t backward_scratch_bytes() const { return std::size_t(scratch_.size()) * sizeof(T); }
+
   root_type& root() { return root_; }
   static std::string signature() { return root_type::describe(); }
 
  private:
   AlignedBuffer<T> params_, grads_, state_;
-  AlignedBuffer<T> scratch_;  // backward's temporary gradients, shared by all containers
+  AlignedBuffer<T> scratch_;  // backward's temporary gradients, shared by all containers; allocated
+                              // by the first backward after set_batch, so inference never holds it
   root_type root_;
   index_t batch_ = 0;
 };
