@@ -28,7 +28,10 @@ struct Repeat {
     static constexpr index_t param_storage = index_t(N) * block_t::param_storage;
     static constexpr index_t state_storage = index_t(N) * block_t::state_storage;
     static constexpr double flops = double(N) * block_t::flops;
-    using runner_t = detail::ChainRunner<T, N, In::size>;
+    using runner_t = detail::ChainRunner<T, N, []<std::size_t... I>(std::index_sequence<I...>) {
+      return detail::plan_chain_backward<N, std::conditional_t<true, block_t, std::integral_constant<std::size_t, I>>...>(
+          std::array<bool, N>{});
+    }(std::make_index_sequence<N>{})>;
     static constexpr index_t scratch_size(index_t batch) {
       return runner_t::own_scratch(batch) + scratch_size_of<block_t>(batch);
     }

@@ -29,17 +29,74 @@ struct chain<T, In, First, Rest...> {
   using out = typename tail::out;
 };
 
+// Where a chain child's backward writes its input gradient.
+enum class GradTarget {
+  ChainDx,    // child 0: the chain's own dx
+  OwnOutput,  // the child's output buffer, dead by then (see plan_chain_backward)
+  Scratch,    // one of the chain's gradient buffers in the scratch arena
+};
+
+template <std::size_t N>
+struct ChainBackwardPlan {
+  std::array<GradTarget, N> target{};
+  int buffers = 0;       // scratch gradient buffers needed at once: 0, 1 or 2
+  index_t largest = 0;   // elements per image of the largest gradient kept in them
+};
+
+// Decides, for the children L... of a chain (in_place[i]: child i runs over its input's buffer),
+// where each backward writes dx. A child's output buffer is dead once the next child's backward
+// has run (only the child itself may still read it), so:
+//   - an elementwise-backward leaf (ReLU, BatchNorm) writes dx over its own output, dy there or
+//     not; running in place, that buffer is an earlier sibling's, which must not read its output
+//     back; as the last child it must read its own output (ReLU), because a chain's output can
+//     be a Residual's sum buffer holding the Residual's dy, read again after this chain;
+//   - another leaf not last in the chain (a convolution) writes dx over its own output when dx
+//     fits there, it does not read that output, and dy is not in it (the next child did not
+//     write over it in place);
+//   - everything else (containers, shrinking layers, pass-throughs) takes a scratch buffer.
+// Activations are kept for backward anyway, so this trades nothing for the memory saved.
+template <std::size_t N, class... L>
+constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in_place) {
+  constexpr std::array<bool, N> leaf{!Container<L>...}, forwards{tinycnn::forwards_input<L>()...},
+      elementwise{tinycnn::elementwise_backward<L>()...}, reads_own{tinycnn::reads_own_output<L>()...},
+      fits{(L::in_dims::size <= L::out_dims::size)...};
+  constexpr std::array<index_t, N> in_size{L::in_dims::size...};
+  ChainBackwardPlan<N> plan;
+  plan.target[0] = GradTarget::ChainDx;
+  bool grad_in_scratch = false;  // where the gradient flowing down currently is
+  for (std::size_t i = N - 1; i >= 1; --i) {
+    bool own = false;
+    if (leaf[i] && !forwards[i]) {
+      if (elementwise[i]) {
+        std::size_t owner = i - 1;
+        while (owner > 0 && forwards[owner]) --owner;
+        own = (i < N - 1 || reads_own[i]) && (!in_place[i] || !reads_own[owner]);
+      } else {
+        const bool dy_in_output = i < N - 1 && plan.target[i + 1] == GradTarget::OwnOutput && in_place[i + 1];
+        own = i < N - 1 && !in_place[i] && !reads_own[i] && fits[i] && !dy_in_output;
+      }
+    }
+    if (own) {
+      plan.target[i] = GradTarget::OwnOutput;
+      grad_in_scratch = false;
+    } else {
+      plan.target[i] = GradTarget::Scratch;
+      plan.buffers = std::max(plan.buffers, grad_in_scratch ? 2 : 1);
+      plan.largest = std::max(plan.largest, in_size[i]);
+      grad_in_scratch = true;
+    }
+  }
+  return plan;
+}
+
 // Runs a chain of concrete layers held in any indexable container (a tuple of different types
 // or an array of one type): the shared machinery of Sequential and Repeat. Gradients between
-// the layers go through two ping-pong buffers of LargestInner elements per image, taken from the
-// scratch arena; the children get the rest of the arena.
-template <class T, std::size_t N, index_t LargestInner, class InPlace = std::array<bool, N>>
+// the children go where Plan says (above); the scratch buffers come first in the arena and the
+// children get the rest of it.
+template <class T, std::size_t N, ChainBackwardPlan<N> Plan>
 class ChainRunner {
  public:
-  // Child i (i >= 1) writes its input gradient to buffer i % 2; with one inner boundary only
-  // buffer 1 is ever used.
-  static constexpr int buffers = N > 2 ? 2 : (N == 2 ? 1 : 0);
-  static constexpr index_t own_scratch(index_t batch) { return buffers * align_count<T>(batch * LargestInner); }
+  static constexpr index_t own_scratch(index_t batch) { return Plan.buffers * align_count<T>(batch * Plan.largest); }
 
   // in_place[i]: child i may overwrite its input (see Sequential::in_place_at).
   template <class Get>
@@ -52,21 +109,29 @@ class ChainRunner {
         cur = in_place[i] ? run_forward<true>(get(i), cur, ctx) : run_forward(get(i), cur, ctx);
       else
         cur = run_forward(get(i), cur, ctx);
+      outputs_[i] = cur;
     });
     return cur;
   }
   template <class Get>
   void backward(const T* dy, T* dx, Context& ctx, Get&& get) {
     ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
-    T* ping_pong[2] = {nullptr, nullptr};
-    const index_t n = ctx.batch * LargestInner;
-    if constexpr (buffers >= 1) ping_pong[1] = arena.take(n);
-    if constexpr (buffers == 2) ping_pong[0] = arena.take(n);
+    T* buffers[2] = {nullptr, nullptr};
+    const index_t n = ctx.batch * Plan.largest;
+    for (int b = 0; b < Plan.buffers; ++b) buffers[b] = arena.take(n);
     Context inner = ctx;
     inner.scratch = arena.next;
     const T* grad = dy;
+    int holding = -1;  // the scratch buffer grad is in, if any
     for_each_index_reversed([&](auto i) {
-      T* target = i == 0 ? dx : ping_pong[i % 2];
+      T* target = dx;
+      if constexpr (Plan.target[i] == GradTarget::OwnOutput) {
+        target = const_cast<T*>(outputs_[i]);  // this chain's activation, dead now
+        holding = -1;
+      } else if constexpr (Plan.target[i] == GradTarget::Scratch) {
+        holding = holding == 0 ? 1 : 0;
+        target = buffers[holding];
+      }
       run_backward(get(i), inputs_[i], grad, target, inner);
       grad = target;
     });
@@ -84,7 +149,7 @@ class ChainRunner {
   template <class F>
   static void for_each_index_reversed(F&& f) { apply_reversed(f, std::make_index_sequence<N>{}); }
 
-  std::array<const T*, N> inputs_{};
+  std::array<const T*, N> inputs_{}, outputs_{};
 };
 
 }  // namespace detail
@@ -106,6 +171,22 @@ struct Sequential {
     template <class F>
     static constexpr auto fold(F&& f) { return fold(f, std::make_index_sequence<N>{}); }
 
+    // Child I may overwrite its input when that buffer is the output of an earlier sibling
+    // (not this Sequential's input, which others may share): walking back over children that
+    // hand their input on, we must meet one that owns its output.
+    template <std::size_t I>
+    static constexpr bool owned_by_earlier_sibling() {
+      if constexpr (I == 0)
+        return false;
+      else if constexpr (tinycnn::forwards_input<std::tuple_element_t<I - 1, layers_t>>())
+        return owned_by_earlier_sibling<I - 1>();
+      else
+        return true;
+    }
+    static constexpr std::array<bool, N> in_place_ = []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<bool, N>{(runs_in_place<std::tuple_element_t<I, layers_t>>() && owned_by_earlier_sibling<I>())...};
+    }(std::make_index_sequence<N>{});
+
    public:
     using in_dims = In;
     using out_dims = typename chain::out;
@@ -114,11 +195,7 @@ struct Sequential {
     static constexpr index_t param_storage = fold([]<class... L>() { return (L::param_storage + ...); });
     static constexpr index_t state_storage = fold([]<class... L>() { return (L::state_storage + ...); });
     static constexpr double flops = fold([]<class... L>() { return (L::flops + ...); });
-    // The largest gradient passed between two children (the input size of children 1..N-1).
-    static constexpr index_t largest_inner = fold([]<class First, class... L>() {
-      return std::max<index_t>({index_t(0), L::in_dims::size...});
-    });
-    using runner_t = detail::ChainRunner<T, N, largest_inner>;
+    using runner_t = detail::ChainRunner<T, N, fold([]<class... L>() { return detail::plan_chain_backward<N, L...>(in_place_); })>;
     static constexpr index_t scratch_size(index_t batch) {
       return runner_t::own_scratch(batch) +
              fold([batch]<class... L>() { return std::max<index_t>({scratch_size_of<L>(batch)...}); });
@@ -170,22 +247,6 @@ struct Sequential {
     auto& get() { return std::get<I>(layers_); }
 
    private:
-    // Child I may overwrite its input when that buffer is the output of an earlier sibling
-    // (not this Sequential's input, which others may share): walking back over children that
-    // hand their input on, we must meet one that owns its output.
-    template <std::size_t I>
-    static constexpr bool owned_by_earlier_sibling() {
-      if constexpr (I == 0)
-        return false;
-      else if constexpr (tinycnn::forwards_input<std::tuple_element_t<I - 1, layers_t>>())
-        return owned_by_earlier_sibling<I - 1>();
-      else
-        return true;
-    }
-    static constexpr std::array<bool, N> in_place_ = []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::array<bool, N>{(runs_in_place<std::tuple_element_t<I, layers_t>>() && owned_by_earlier_sibling<I>())...};
-    }(std::make_index_sequence<N>{});
-
     auto getter() { return [this](auto i) -> auto& { return std::get<decltype(i)::value>(layers_); }; }
     layers_t layers_;
     runner_t runner_;

@@ -72,6 +72,18 @@ constexpr bool reads_own_output() {
     return false;
 }
 
+// A layer whose backward computes each element of dx from the same element of dy, x and its
+// output (and per-channel constants found first), as ReLU and BatchNorm do, declares
+// elementwise_backward = true: its dx may then share a buffer with its dy or its own output,
+// which lets a Sequential keep gradients in dead activations (graph/sequential.hpp).
+template <class L>
+constexpr bool elementwise_backward() {
+  if constexpr (requires { L::elementwise_backward; })
+    return L::elementwise_backward;
+  else
+    return false;
+}
+
 // A layer that can compute its output over its input's buffer (ReLU) declares
 // in_place = true and provides plan_in_place(batch) (no output buffer) and
 // forward_in_place(T* x, Context&). A Sequential uses that form only when the input buffer

@@ -14,6 +14,7 @@ struct ReLU {
     static constexpr double flops = double(In::size);
     static constexpr bool in_place = true;
     static constexpr bool reads_own_output = true;
+    static constexpr bool elementwise_backward = true;
     static std::string describe() { return "ReLU"; }
     void plan(index_t batch) {
       size_ = batch * In::size;
