@@ -80,6 +80,7 @@ const char* proc_bind_name(omp_proc_bind_t b) {
 int main(int argc, char** argv) {
   CLI::App app{"The TensorFlow CNN benchmark (tf_cnn_benchmarks) on tinycnn: synthetic data, TF's flags and output"};
   std::string model = "trivial", batch_size, num_batches = "100", num_warmup_batches = "10", display_every = "10";
+  std::string inference_chunk = "0";
   std::string optimizer = "sgd", learning_rate, momentum = "0.9", weight_decay = "4e-5";
   std::string inter = "0", intra = "0", kmp_blocktime = "0", kmp_settings = "1";
   std::string kmp_affinity = "granularity=fine,verbose,compact,1,0";
@@ -98,6 +99,9 @@ int main(int argc, char** argv) {
   app.add_option("--momentum", momentum, "Momentum of --optimizer=momentum")->capture_default_str();
   app.add_option("--weight_decay", weight_decay, "L2 weight decay on all parameters")->capture_default_str();
   app.add_flag("--forward_only", forward_only, "Time inference only (dropout off, batch norm frozen)");
+  app.add_option("--inference_chunk", inference_chunk,
+                 "Forward-only: images per forward pass (0: up to 8, a divisor of the batch where one fits)")
+      ->capture_default_str();
   app.add_option("--num_inter_threads", inter, "Graph branches run at once (0: the library picks)")->capture_default_str();
   app.add_option("--num_intra_threads", intra, "Threads inside one kernel (0: the library picks)")->capture_default_str();
   app.add_flag("--mkl", mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
     o.num_batches = parse_integer("--num_batches", num_batches, 1);
     o.num_warmup_batches = parse_integer("--num_warmup_batches", num_warmup_batches, 0);
     o.display_every = parse_integer("--display_every", display_every, 1);
+    o.inference_chunk = parse_integer("--inference_chunk", inference_chunk, 0);
     o.momentum = parse_number("--momentum", momentum, false);
     o.weight_decay = parse_number("--weight_decay", weight_decay, false);
     inter_threads = int(parse_integer("--num_inter_threads", inter, 0));

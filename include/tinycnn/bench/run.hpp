@@ -67,9 +67,10 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   require(o.num_batches >= 0 && o.num_warmup_batches >= 0, "step counts must not be negative");
   require(o.repetitions >= 1, "repetitions must be at least 1");
 
-  auto net = make_model<Spec>(input, o.batch_size);
-  using Net = decltype(net);
   const index_t n = o.batch_size;
+  const index_t chunk = o.forward_only ? inference_chunk(n, o.inference_chunk) : n;
+  auto net = make_model<Spec>(input, chunk);  // Trainer::evaluate runs n images in chunks
+  using Net = decltype(net);
   const SyntheticBatch<float> data = make_synthetic_batch<float>(n, Net::in_dims::size, o.label_values, o.seed);
 
   BenchmarkResult r;
@@ -91,6 +92,9 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   h.gflop_per_image = Net::flops_per_image / 1e9;
   h.extra = o.header_extra;
   h.extra.insert(h.extra.begin(), {"Learning rate", o.learning_rate_text});
+  if (o.forward_only)
+    h.extra.push_back({"Inference", strprintf("%lld images per step, in passes of %lld (results per image, as one pass)",
+                                              (long long)n, (long long)chunk)});
   h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads, %s (measured now)", r.fma_peak_gflops, r.threads, simd::isa_name)});
   detail::emit(o, format_header(h));
 
@@ -160,15 +164,17 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
     Context ctx{o.forward_only ? Mode::Eval : Mode::Train, &rng, &profiler};
     AlignedBuffer<float> dlogits(n * Net::classes);
     for (int i = 0; i < o.profile_steps; ++i) {
-      const float* logits = net.forward(data.images.data(), ctx);
-      if (!o.forward_only) {
-        kernels::softmax_cross_entropy(logits, data.labels.data(), n, Net::classes, dlogits.data());
-        net.backward(data.images.data(), dlogits.data(), ctx);
+      if (o.forward_only) {  // whole chunks of the batch, as the timed steps ran them
+        for (index_t s = 0; s + chunk <= n; s += chunk) net.forward(data.images.data() + s * Net::in_dims::size, ctx);
+        continue;
       }
+      const float* logits = net.forward(data.images.data(), ctx);
+      kernels::softmax_cross_entropy(logits, data.labels.data(), n, Net::classes, dlogits.data());
+      net.backward(data.images.data(), dlogits.data(), ctx);
     }
     r.layers = profiler.timings();
     detail::emit(o, strprintf("Per-layer time (%d extra steps after the timed ones, batch %lld), most expensive first\n",
-                              o.profile_steps, (long long)n));
+                              o.profile_steps, (long long)(o.forward_only ? n / chunk * chunk : n)));
     detail::emit(o, format_layer_table(r.layers, o.forward_only));
   }
   if (o.repetitions > 1) detail::emit(o, format_repetition_summary(r.images_per_sec()));
