@@ -72,16 +72,18 @@ TEST_CASE("gradients kept in dead activations: every kind of chain child") {
   // A Sequential writes a child's dx over the child's own output where that buffer is dead
   // (graph/sequential.hpp): ReLU and BatchNorm always, a convolution when dx fits and its dy is
   // not there. Each chain below puts one rule at its edge; the finite differences judge.
-  // A convolution whose output an in-place ReLU overwrites with the convolution's dy: its own
-  // dx must go elsewhere.
+  // A convolution whose output an in-place ReLU, the chain's last child, overwrites with the
+  // convolution's dy: its own dx must go elsewhere. Not last, the ReLU writes over its dy.
+  expect_pass(check_gradients<Sequential<Conv2D<3, 3>, Conv2D<5, 3>, ReLU>>(Input<4, 5, 2>{}, 2));
   expect_pass(check_gradients<Sequential<Conv2D<3, 3>, Conv2D<5, 3>, ReLU, Conv2D<2, 1>>>(Input<4, 5, 2>{}, 2));
   // A convolution followed by BatchNorm (not in place) takes its dx over its own output; a
   // shrinking one cannot (5 -> 2 channels).
   expect_pass(check_gradients<Sequential<Conv2D<3, 1>, Conv2D<5, 3>, BatchNorm<>, ReLU, Conv2D<2, 3>, BatchNorm<>,
                                          ReLU, Flatten, Dense<3>>>(Input<4, 4, 2>{}, 3));
-  // A ReLU in place over another ReLU's output, which that one's backward reads: the second
-  // one's dx goes elsewhere. Over a MaxPool's output (the pool reads only its input) it may not.
+  // A last ReLU in place over another ReLU's output, which that one's backward reads: its dx
+  // goes elsewhere. Over a MaxPool's output (the pool reads only its input) it need not.
   expect_pass(check_gradients<Sequential<Conv2D<3, 3>, ReLU, ReLU, Conv2D<2, 1>>>(Input<4, 5, 2>{}, 2));
+  expect_pass(check_gradients<Sequential<Conv2D<3, 3>, ReLU, ReLU>>(Input<4, 5, 2>{}, 2));
   expect_pass(check_gradients<Sequential<Conv2D<3, 3>, MaxPool<2>, ReLU, Conv2D<2, 1>>>(Input<6, 6, 2>{}, 2));
   // Chains ending in ReLU and in BatchNorm inside Repeat and Residual.
   using Block = Sequential<Residual<Sequential<Conv2D<3, 1>, BatchNorm<>, ReLU, Conv2D<3, 3>, BatchNorm<>>>, ReLU>;

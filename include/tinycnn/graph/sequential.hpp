@@ -32,6 +32,7 @@ struct chain<T, In, First, Rest...> {
 // Where a chain child's backward writes its input gradient.
 enum class GradTarget {
   ChainDx,    // child 0: the chain's own dx
+  OverDy,     // where its dy is: an elementwise backward, with dy in a buffer dead after it
   OwnOutput,  // the child's output buffer, dead by then (see plan_chain_backward)
   Scratch,    // one of the chain's gradient buffers in the scratch arena
 };
@@ -44,46 +45,59 @@ struct ChainBackwardPlan {
 };
 
 // Decides, for the children L... of a chain (in_place[i]: child i runs over its input's buffer),
-// where each backward writes dx. A child's output buffer is dead once the next child's backward
-// has run (only the child itself may still read it), so:
-//   - an elementwise-backward leaf (ReLU, BatchNorm) writes dx over its own output, dy there or
-//     not; running in place, that buffer is an earlier sibling's, which must not read its output
-//     back; as the last child it must read its own output (ReLU), because a chain's output can
-//     be a Residual's sum buffer holding the Residual's dy, read again after this chain;
+// where each backward writes dx. Activations are kept for backward anyway; a child's output is
+// dead once the next child's backward has run (only the child itself may still read it), and
+// so is any gradient once read, except the chain's own dy (a Residual reads its dy again after
+// its main path). Walking backward:
+//   - an elementwise-backward leaf (ReLU, BatchNorm) writes dx over its dy when that is not the
+//     chain's dy; else over its own output, if nobody reads that buffer back (running in place
+//     it is an earlier sibling's) and, as the last child, if it reads its output itself (ReLU):
+//     a chain's output can be a Residual's sum buffer holding the Residual's dy;
 //   - another leaf not last in the chain (a convolution) writes dx over its own output when dx
-//     fits there, it does not read that output, and dy is not in it (the next child did not
-//     write over it in place);
+//     fits there, it does not read that output, and dy is not in it;
 //   - everything else (containers, shrinking layers, pass-throughs) takes a scratch buffer.
-// Activations are kept for backward anyway, so this trades nothing for the memory saved.
 template <std::size_t N, class... L>
 constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in_place) {
   constexpr std::array<bool, N> leaf{!Container<L>...}, forwards{tinycnn::forwards_input<L>()...},
       elementwise{tinycnn::elementwise_backward<L>()...}, reads_own{tinycnn::reads_own_output<L>()...},
       fits{(L::in_dims::size <= L::out_dims::size)...};
   constexpr std::array<index_t, N> in_size{L::in_dims::size...};
+  // buffer[i]: whose buffer child i's output is (an in-place child writes over its owner's).
+  std::array<std::size_t, N> buffer{};
+  for (std::size_t i = 0; i < N; ++i) {
+    std::size_t owner = i;
+    if (in_place[i]) {
+      owner = i - 1;
+      while (owner > 0 && forwards[owner]) --owner;
+      owner = buffer[owner];
+    }
+    buffer[i] = owner;
+  }
+  constexpr std::size_t chain_dy = N, scratch = N + 1;  // other places the gradient can be
   ChainBackwardPlan<N> plan;
   plan.target[0] = GradTarget::ChainDx;
-  bool grad_in_scratch = false;  // where the gradient flowing down currently is
+  std::size_t grad = chain_dy;  // where the gradient flowing down currently is
   for (std::size_t i = N - 1; i >= 1; --i) {
-    bool own = false;
+    GradTarget t = GradTarget::Scratch;
     if (leaf[i] && !forwards[i]) {
       if (elementwise[i]) {
-        std::size_t owner = i - 1;
-        while (owner > 0 && forwards[owner]) --owner;
-        own = (i < N - 1 || reads_own[i]) && (!in_place[i] || !reads_own[owner]);
-      } else {
-        const bool dy_in_output = i < N - 1 && plan.target[i + 1] == GradTarget::OwnOutput && in_place[i + 1];
-        own = i < N - 1 && !in_place[i] && !reads_own[i] && fits[i] && !dy_in_output;
+        bool buffer_read_back = false;  // by a sibling sharing it, before this one
+        for (std::size_t j = buffer[i]; j < i; ++j) buffer_read_back |= buffer[j] == buffer[i] && reads_own[j];
+        if (grad != chain_dy)
+          t = GradTarget::OverDy;
+        else if ((i < N - 1 || reads_own[i]) && !buffer_read_back)
+          t = GradTarget::OwnOutput;
+      } else if (i < N - 1 && !in_place[i] && !reads_own[i] && fits[i] && grad != buffer[i]) {
+        t = GradTarget::OwnOutput;
       }
     }
-    if (own) {
-      plan.target[i] = GradTarget::OwnOutput;
-      grad_in_scratch = false;
-    } else {
-      plan.target[i] = GradTarget::Scratch;
-      plan.buffers = std::max(plan.buffers, grad_in_scratch ? 2 : 1);
+    plan.target[i] = t;
+    if (t == GradTarget::OwnOutput) {
+      grad = buffer[i];
+    } else if (t == GradTarget::Scratch) {
+      plan.buffers = std::max(plan.buffers, grad == scratch ? 2 : 1);
       plan.largest = std::max(plan.largest, in_size[i]);
-      grad_in_scratch = true;
+      grad = scratch;
     }
   }
   return plan;
@@ -125,7 +139,9 @@ class ChainRunner {
     int holding = -1;  // the scratch buffer grad is in, if any
     for_each_index_reversed([&](auto i) {
       T* target = dx;
-      if constexpr (Plan.target[i] == GradTarget::OwnOutput) {
+      if constexpr (Plan.target[i] == GradTarget::OverDy) {
+        target = const_cast<T*>(grad);  // a buffer of this chain, dead after this child
+      } else if constexpr (Plan.target[i] == GradTarget::OwnOutput) {
         target = const_cast<T*>(outputs_[i]);  // this chain's activation, dead now
         holding = -1;
       } else if constexpr (Plan.target[i] == GradTarget::Scratch) {

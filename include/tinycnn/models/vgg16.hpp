@@ -4,8 +4,9 @@
 // 2x2/2 max pool; then two 4096-unit dense layers with ReLU and dropout 0.5, and 1001 logits.
 #pragma once
 #include <ratio>
+#include <tuple>
+#include <utility>
 
-#include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/layers/conv2d.hpp"
 #include "tinycnn/layers/dense.hpp"
@@ -17,14 +18,28 @@
 namespace tinycnn::models {
 
 namespace vgg_detail {
-template <index_t Filters>
-using Conv3x3 = Sequential<Conv2D<Filters, 3>, ReLU>;
+template <class Tuple>
+struct SequentialOf;
+template <class... L>
+struct SequentialOf<std::tuple<L...>> {
+  using type = Sequential<L...>;
+};
+template <std::size_t Convs, index_t Filters, class = std::make_index_sequence<Convs>>
+struct Stage;
+template <std::size_t Convs, index_t Filters, std::size_t... I>
+struct Stage<Convs, Filters, std::index_sequence<I...>> {
+  template <std::size_t>
+  using ConvReLU = std::tuple<Conv2D<Filters, 3>, ReLU>;
+  using type = typename SequentialOf<decltype(std::tuple_cat(std::declval<ConvReLU<I>>()...,
+                                                             std::declval<std::tuple<MaxPool<2>>>()))>::type;
+};
 }  // namespace vgg_detail
 
-// Convs 3x3 convolutions of Filters each, then the pool that halves height and width. The first
-// convolution changes the channel count, so only the others can be a Repeat.
+// Convs x (3x3 convolution, ReLU), then the 2x2/2 max pool, as one flat Sequential: its children
+// are leaves, so backward keeps their gradients in their own dead activations
+// (graph/sequential.hpp) instead of a nested container's scratch buffers.
 template <std::size_t Convs, index_t Filters>
-using VggStage = Sequential<vgg_detail::Conv3x3<Filters>, Repeat<Convs - 1, vgg_detail::Conv3x3<Filters>>, MaxPool<2>>;
+using VggStage = typename vgg_detail::Stage<Convs, Filters>::type;
 
 using VGG16 = Sequential<
     VggStage<2, 64>,   // 224 -> 112
