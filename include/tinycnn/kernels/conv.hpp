@@ -67,7 +67,8 @@ inline void for_each_patch_run(const ConvShape& s, Ptr x, const PixelOrigin& o, 
 
 }  // namespace detail
 
-// Packs rows of col (pixels) for the forward GEMM.
+// Packs rows of col (pixels) as a GEMM's A panel: the direct forward's tiles that cannot be
+// read in place (image edges under padding, tiles across row ends).
 template <class T>
 struct PackIm2col {
   const ConvShape* s;
@@ -172,8 +173,8 @@ struct StridedOutput {  // pixel (b, oy, ox) onto (b, oy * sh, ox * sw) of s's u
 // as much as the FMAs when few output channels reuse each panel (InceptionV3's stem: 32, 64
 // and 192 channels at 147x147 and 71x71); here the only packing is the weights, once.
 // Tiles that are not MR pixels of one row with their windows inside the image horizontally
-// (the image edges under padding, row ends) are packed as before; window rows above or below
-// the image are skipped.
+// (the image edges under padding, row ends) are packed by PackIm2col; window rows above or
+// below the image are skipped.
 template <class T, class Out>
 void conv_direct(const ConvShape& s, const T* x, const T* w, const Out& out, T beta) {
   constexpr int MR = GemmTile<T>::mr;
