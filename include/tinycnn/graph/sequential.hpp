@@ -40,8 +40,9 @@ enum class GradTarget {
 template <std::size_t N>
 struct ChainBackwardPlan {
   std::array<GradTarget, N> target{};
-  int buffers = 0;       // scratch gradient buffers needed at once: 0, 1 or 2
-  index_t largest = 0;   // elements per image of the largest gradient kept in them
+  // Elements per image of each of the two scratch gradient buffers (0: not needed). A child
+  // that takes scratch takes the buffer its dy is not in, as the runner does.
+  std::array<index_t, 2> scratch_size{};
 };
 
 // Decides, for the children L... of a chain (in_place[i]: child i runs over its input's buffer),
@@ -55,7 +56,8 @@ struct ChainBackwardPlan {
 //     a chain's output can be a Residual's sum buffer holding the Residual's dy;
 //   - another leaf not last in the chain (a convolution) writes dx over its own output when dx
 //     fits there, it does not read that output, and dy is not in it;
-//   - everything else (containers, shrinking layers, pass-throughs) takes a scratch buffer.
+//   - everything else (containers, shrinking layers, pass-throughs) takes a scratch buffer, the
+//     one its dy is not in; each of the two is sized for the largest gradient it will hold.
 template <std::size_t N, class... L>
 constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in_place) {
   constexpr std::array<bool, N> leaf{!Container<L>...}, forwards{tinycnn::forwards_input<L>()...},
@@ -77,6 +79,7 @@ constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in
   ChainBackwardPlan<N> plan;
   plan.target[0] = GradTarget::ChainDx;
   std::size_t grad = chain_dy;  // where the gradient flowing down currently is
+  int holding = -1;             // which scratch buffer, when it is in one
   for (std::size_t i = N - 1; i >= 1; --i) {
     GradTarget t = GradTarget::Scratch;
     if (leaf[i] && !forwards[i]) {
@@ -94,9 +97,10 @@ constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in
     plan.target[i] = t;
     if (t == GradTarget::OwnOutput) {
       grad = buffer[i];
+      holding = -1;
     } else if (t == GradTarget::Scratch) {
-      plan.buffers = std::max(plan.buffers, grad == scratch ? 2 : 1);
-      plan.largest = std::max(plan.largest, in_size[i]);
+      holding = holding == 0 ? 1 : 0;
+      plan.scratch_size[std::size_t(holding)] = std::max(plan.scratch_size[std::size_t(holding)], in_size[i]);
       grad = scratch;
     }
   }
@@ -110,7 +114,9 @@ constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in
 template <class T, std::size_t N, ChainBackwardPlan<N> Plan>
 class ChainRunner {
  public:
-  static constexpr index_t own_scratch(index_t batch) { return Plan.buffers * align_count<T>(batch * Plan.largest); }
+  static constexpr index_t own_scratch(index_t batch) {
+    return align_count<T>(batch * Plan.scratch_size[0]) + align_count<T>(batch * Plan.scratch_size[1]);
+  }
 
   // in_place[i]: child i may overwrite its input (see Sequential::in_place_at).
   template <class Get>
@@ -131,8 +137,8 @@ class ChainRunner {
   void backward(const T* dy, T* dx, Context& ctx, Get&& get) {
     ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
     T* buffers[2] = {nullptr, nullptr};
-    const index_t n = ctx.batch * Plan.largest;
-    for (int b = 0; b < Plan.buffers; ++b) buffers[b] = arena.take(n);
+    for (int b = 0; b < 2; ++b)
+      if (Plan.scratch_size[b] > 0) buffers[b] = arena.take(ctx.batch * Plan.scratch_size[b]);
     Context inner = ctx;
     inner.scratch = arena.next;
     const T* grad = dy;
@@ -268,5 +274,23 @@ struct Sequential {
     runner_t runner_;
   };
 };
+
+namespace detail {
+template <class... S>
+struct sequential_cat;
+template <class... A>
+struct sequential_cat<Sequential<A...>> {
+  using type = Sequential<A...>;
+};
+template <class... A, class... B, class... Rest>
+struct sequential_cat<Sequential<A...>, Sequential<B...>, Rest...> : sequential_cat<Sequential<A..., B...>, Rest...> {};
+}  // namespace detail
+
+// SequentialCat<Sequential<A...>, Sequential<B...>, ...> = Sequential<A..., B..., ...>: a model
+// written in named parts (a stem, stages) that runs as one chain. A Sequential child of a
+// Sequential is a container, whose gradient always takes a scratch buffer; in one flat chain its
+// leaves keep their gradients in dead activations instead (plan_chain_backward).
+template <class... S>
+using SequentialCat = typename detail::sequential_cat<S...>::type;
 
 }  // namespace tinycnn

@@ -82,15 +82,17 @@ using ResNetStem = Sequential<
     Conv2D<64, 7, Stride<2>, resnet_detail::ResNetPad<7, 2>, NoBias>, typename Recipe::BN, ReLU,
     MaxPool<3, Stride<2>, typename Recipe::StemPoolPad>>;
 
+// The parts joined into one flat chain (SequentialCat), which needs less backward memory than
+// a Sequential of Sequentials.
 template <class Recipe, std::size_t N2, std::size_t N3, std::size_t N4, std::size_t N5>
-using ResNet = Sequential<
+using ResNet = SequentialCat<
     ResNetStem<Recipe>,
     ResNetStage<Recipe, N2, 256, 64, 1>,                  // conv2_x: 55x55 or 56x56
     ResNetStage<Recipe, N3, 512, 128, 2>,                 // conv3_x: 28x28
     ResNetStage<Recipe, N4, 1024, 256, 2>,                // conv4_x: 14x14
     ResNetStage<Recipe, N5, 2048, 512, 2>,                // conv5_x: 7x7
-    GlobalAvgPool,
-    Dense<1001, ScaledTruncatedNormal<std::ratio<1>>>>;  // linear logits: stddev sqrt(1 / fan_in)
+    Sequential<GlobalAvgPool,
+               Dense<1001, ScaledTruncatedNormal<std::ratio<1>>>>>;  // linear logits: stddev sqrt(1 / fan_in)
 
 using ResNet50 = ResNet<ResNetV1Recipe, 3, 4, 6, 3>;
 using ResNet152 = ResNet<ResNetV1Recipe, 3, 8, 36, 3>;
