@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "tinycnn/bench/fma_peak.hpp"
+#include "tinycnn/bench/timing.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/visit.hpp"
@@ -107,21 +107,6 @@ std::string describe(const kernels::ConvShape& s) {
          n(s.in_c) + "->" + n(s.out_c) + " @" + n(g.in_h) + "x" + n(g.in_w);
 }
 
-template <class F>
-double best_seconds(F&& f, double min_seconds) {
-  f();
-  double best = 1e30, total = 0;
-  int reps = 0;
-  while (total < min_seconds || reps < 2) {
-    auto t0 = std::chrono::steady_clock::now();
-    f();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::min(best, s);
-    total += s;
-    ++reps;
-  }
-  return best;
-}
 
 // Times the three passes of one shape; the buffers live only for this shape.
 void time_passes(Row& r, double min_seconds) {
@@ -132,9 +117,9 @@ void time_passes(Row& r, double min_seconds) {
   for (index_t i = 0; i < x.size(); ++i) x[i] = float(rng.uniform(-1, 1));
   for (index_t i = 0; i < w.size(); ++i) w[i] = float(rng.uniform(-1, 1));
   for (index_t i = 0; i < y.size(); ++i) y[i] = float(rng.uniform(-1, 1));
-  r.forward = best_seconds([&] { kernels::conv_forward(s, x.data(), w.data(), y.data()); }, min_seconds);
-  r.data = best_seconds([&] { kernels::conv_backward_data(s, y.data(), w.data(), dx.data()); }, min_seconds);
-  r.weights = best_seconds([&] { kernels::conv_backward_weights(s, x.data(), y.data(), dw.data()); }, min_seconds);
+  r.forward = bench::best_seconds([&] { kernels::conv_forward(s, x.data(), w.data(), y.data()); }, min_seconds);
+  r.data = bench::best_seconds([&] { kernels::conv_backward_data(s, y.data(), w.data(), dx.data()); }, min_seconds);
+  r.weights = bench::best_seconds([&] { kernels::conv_backward_weights(s, x.data(), y.data(), dw.data()); }, min_seconds);
 }
 
 // Seconds of one training step that a shape costs its model: every use runs forward and

@@ -2,13 +2,13 @@
 // 2 threads (or the counts given), against the FMA peak measured in the same run.
 //   build/benchmarks/gemm_benchmark [--threads 1,2] [--quick]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "tinycnn/bench/fma_peak.hpp"
+#include "tinycnn/bench/timing.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/kernels/gemm.hpp"
 
@@ -28,17 +28,7 @@ static double time_gemm(const Case& c, int threads, double min_seconds) {
     kernels::gemm<float>(kernels::Trans::No, kernels::Trans::No, c.m, c.n, c.k, 1.f, a.data(), c.k, b.data(), c.n,
                          0.f, out.data(), c.n, threads);
   };
-  run();  // warm-up: page faults, packing buffers
-  double best = 1e30, total = 0;
-  int reps = 0;
-  while (total < min_seconds || reps < 3) {
-    auto t0 = std::chrono::steady_clock::now();
-    run();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::min(best, s);
-    total += s;
-    ++reps;
-  }
+  const double best = bench::best_seconds(run, min_seconds, 3);
   return 2.0 * double(c.m) * double(c.n) * double(c.k) / best / 1e9;
 }
 

@@ -45,6 +45,34 @@ inline PixelOrigin pixel_origin(const ConvShape& s, index_t p) {
   return {b, oy * g.sh - g.pad_top, ox * g.sw - g.pad_left};
 }
 
+// The window origins of pixels p, p + 1, ... in order: stepped along an output row, divided out
+// only where a row (or an image) ends. at() is where tap (ky, kx) of the current window reads
+// channel c, or null in the padding.
+struct PixelWalk {
+  const ConvShape* s;
+  index_t p;
+  PixelOrigin o;
+  index_t ox;
+  PixelWalk(const ConvShape& shape, index_t first)
+      : s(&shape), p(first), o(pixel_origin(shape, first)), ox(first % shape.win.out_w) {}
+  void next() {
+    ++p;
+    if (++ox < s->win.out_w) {
+      o.x += s->win.sw;
+    } else {
+      o = pixel_origin(*s, p);
+      ox = 0;
+    }
+  }
+  template <class T>
+  const T* at(const T* x, index_t ky, index_t kx, index_t c) const {
+    const Window& g = s->win;
+    const index_t iy = o.y + ky, ix = o.x + kx;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return nullptr;
+    return x + ((o.image * g.in_h + iy) * g.in_w + ix) * s->in_c + c;
+  }
+};
+
 // Visits the columns [k0, k0 + count) of col's row for pixel origin o as runs of contiguous
 // channels: f(offset_in_range, source_pointer_or_null_for_padding, run_length).
 template <class Ptr, class F>
@@ -100,43 +128,30 @@ struct PackIm2colTransposed {
   const T* x;
   void operator()(T* dst, index_t i0, int rows, index_t k0, index_t kc) const {
     constexpr int MR = GemmTile<T>::mr;
-    const Window& g = s->win;
     const index_t c = i0 % s->in_c, tap = i0 / s->in_c;
+    detail::PixelWalk walk(*s, k0);
     if (c + rows <= s->in_c) {
       // The usual case: the panel's patch positions are channels of one window tap, so each
-      // pixel contributes one contiguous run. Pixels are visited in order, so their window
-      // origins are stepped, not divided out.
-      const index_t ky = tap / g.kw, kx = tap % g.kw;
-      detail::PixelOrigin o = detail::pixel_origin(*s, k0);
-      index_t ox = k0 % g.out_w;
-      for (index_t k = 0; k < kc; ++k) {
+      // pixel contributes one contiguous run.
+      const index_t ky = tap / s->win.kw, kx = tap % s->win.kw;
+      for (index_t k = 0; k < kc; ++k, walk.next()) {
         T* d = dst + k * MR;
-        const index_t iy = o.y + ky, ix = o.x + kx;
-        if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
-          const T* src = x + ((o.image * g.in_h + iy) * g.in_w + ix) * s->in_c + c;
+        if (const T* src = walk.at(x, ky, kx, c))
           for (int r = 0; r < rows; ++r) d[r] = src[r];
-        } else {
+        else
           for (int r = 0; r < rows; ++r) d[r] = T(0);
-        }
         for (int r = rows; r < MR; ++r) d[r] = T(0);
-        if (++ox < g.out_w) {
-          o.x += g.sw;
-        } else {  // next output row (and maybe next image)
-          o = detail::pixel_origin(*s, k0 + k + 1);
-          ox = 0;
-        }
       }
       return;
     }
-    for (index_t k = 0; k < kc; ++k) {
+    for (index_t k = 0; k < kc; ++k, walk.next()) {
       T* d = dst + k * MR;
-      detail::for_each_patch_run(*s, x, detail::pixel_origin(*s, k0 + k), i0, rows,
-                                 [&](index_t at, const T* src, index_t run) {
-                                   if (src)
-                                     for (index_t t = 0; t < run; ++t) d[at + t] = src[t];
-                                   else
-                                     for (index_t t = 0; t < run; ++t) d[at + t] = T(0);
-                                 });
+      detail::for_each_patch_run(*s, x, walk.o, i0, rows, [&](index_t at, const T* src, index_t run) {
+        if (src)
+          for (index_t t = 0; t < run; ++t) d[at + t] = src[t];
+        else
+          for (index_t t = 0; t < run; ++t) d[at + t] = T(0);
+      });
       for (int r = rows; r < MR; ++r) d[r] = T(0);
     }
   }
@@ -250,8 +265,7 @@ TINYCNN_KERNEL void conv_forward(const ConvShape& s, const T* x, const T* w, T* 
 }
 
 // Packs rows of col (pixels) as the B operand of a GEMM: for each pixel, NR consecutive patch
-// positions, which are runs of contiguous channels in x. Pixels are visited in order, so their
-// window origins are stepped, not divided out.
+// positions, which are runs of contiguous channels in x.
 template <class T>
 struct PackIm2colRows {
   const ConvShape* s;
@@ -259,47 +273,31 @@ struct PackIm2colRows {
   void operator()(T* dst, index_t k0, index_t kc, index_t j0, int cols) const {
     constexpr int NR = GemmTile<T>::nr;
     constexpr int W = simd::width<T>;
-    const Window& g = s->win;
-    detail::PixelOrigin o = detail::pixel_origin(*s, k0);
-    index_t ox = k0 % g.out_w;
     const index_t c0 = j0 % s->in_c, tap = j0 / s->in_c;
+    detail::PixelWalk walk(*s, k0);
     if (cols == NR && c0 + NR <= s->in_c) {
       // The usual case: the panel is NR channels of one window tap, one vector pair per pixel.
-      const index_t ky = tap / g.kw, kx = tap % g.kw;
-      for (index_t k = 0; k < kc; ++k) {
+      const index_t ky = tap / s->win.kw, kx = tap % s->win.kw;
+      for (index_t k = 0; k < kc; ++k, walk.next()) {
         T* d = dst + k * NR;
-        const index_t iy = o.y + ky, ix = o.x + kx;
-        if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w) {
-          const T* src = x + ((o.image * g.in_h + iy) * g.in_w + ix) * s->in_c + c0;
+        if (const T* src = walk.at(x, ky, kx, c0)) {
           simd::store(d, simd::load(src));
           simd::store(d + W, simd::load(src + W));
         } else {
           std::memset(d, 0, sizeof(T) * NR);
         }
-        if (++ox < g.out_w) {
-          o.x += g.sw;
-        } else {
-          o = detail::pixel_origin(*s, k0 + k + 1);
-          ox = 0;
-        }
       }
       return;
     }
-    for (index_t k = 0; k < kc; ++k) {
+    for (index_t k = 0; k < kc; ++k, walk.next()) {
       T* d = dst + k * NR;
-      detail::for_each_patch_run(*s, x, o, j0, cols, [&](index_t at, const T* src, index_t run) {
+      detail::for_each_patch_run(*s, x, walk.o, j0, cols, [&](index_t at, const T* src, index_t run) {
         if (src)
           std::memcpy(d + at, src, sizeof(T) * run);
         else
           std::memset(d + at, 0, sizeof(T) * run);
       });
       for (int j = cols; j < NR; ++j) d[j] = T(0);
-      if (++ox < g.out_w) {
-        o.x += g.sw;
-      } else {
-        o = detail::pixel_origin(*s, k0 + k + 1);
-        ox = 0;
-      }
     }
   }
 };
