@@ -30,7 +30,7 @@ TEST_CASE("backward's gradient arena is allocated by the first backward, so infe
   ctx.mode = Mode::Train;
   net.forward(x.data(), ctx);
   net.backward(x.data(), dlogits.data(), ctx);
-  // Two ping-pong gradients between the six layers, of the largest inner input (5x5x6 per image).
+  // Dense and Flatten (a pass-through) each take a scratch gradient of 5x5x6 values per image.
   CHECK(net.backward_scratch_bytes() >= 2 * 3 * 5 * 5 * 6 * sizeof(float));
   const std::vector<float> first(net.gradients().begin(), net.gradients().end());
 
