@@ -4,13 +4,17 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <source_location>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/core/shape.hpp"
+#include "tinycnn/simd/simd.hpp"
 
 namespace tinycnn::test {
 
@@ -18,6 +22,32 @@ namespace tinycnn::test {
 template <class T>
 constexpr double tol() {
   return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
+
+// Sizes (channels, classes, lengths) that reach every SIMD path of this build for T: the
+// kernels run whole vectors, then a scalar tail. Under one vector (the tail alone), exactly one,
+// one and a tail, two and a half vectors and a tail. They follow the build's vector width, so an
+// AVX-512 build (16 floats) is tested on its own widths, not on AVX2's.
+template <class T>
+std::vector<index_t> simd_sizes() {
+  constexpr index_t W = simd::width<T>;
+  return {1, W - 1, W, W + 1, 2 * W + W / 2 + 1};
+}
+
+// One size for a test that can afford only one: a full vector and a tail of more than one.
+template <class T>
+constexpr index_t simd_mixed_size() {
+  return simd::width<T> + simd::width<T> / 2 + 1;
+}
+
+// With TINYCNN_TEST_MARGINS set, every comparison prints its worst error as a fraction of its
+// tolerance, with its place in the source: what a developer needs to set a tolerance at a small
+// multiple of the error actually measured (and to see one that can hardly fail).
+inline void report_margin(double worst, double tol, const std::string& what, const std::source_location& where) {
+  static const bool on = std::getenv("TINYCNN_TEST_MARGINS") != nullptr;
+  if (on)
+    std::printf("margin %s:%u worst %.3g tol %.3g ratio %.3g [%s]\n", where.file_name(), unsigned(where.line()),
+                worst, tol, tol > 0 ? worst / tol : (worst > 0 ? 1e300 : 0.0), what.c_str());
 }
 
 template <class T>
@@ -32,29 +62,58 @@ std::vector<T> random_vector(index_t n, Rng& rng, double lo = -1.0, double hi = 
   return v;
 }
 
-// max_i |a_i - b_i| / (1 + |b_i|) must stay below tol; reports the worst index on failure.
+// The comparison behind check_close, apart so that it can be tested itself: the worst
+// |a_i - b_i| / (1 + |b_i|) over the finite pairs, and the non-finite ones counted apart. A NaN
+// has no error to rank, so it must never be outranked by a later finite element.
+struct Closeness {
+  double worst = 0.0;           // over the pairs where both values are finite
+  index_t at = -1;              // where the worst is, -1 if there is no finite pair
+  index_t non_finite = 0;       // pairs where either value is NaN or Inf
+  index_t first_non_finite = -1;
+  bool within(double tol) const { return non_finite == 0 && worst <= tol; }
+};
+
 template <class A, class B>
-void check_close(const A* got, const B* want, index_t n, double tol, const std::string& what = "") {
-  double worst = 0.0;
-  index_t at = -1;
+Closeness closeness(const A* got, const B* want, index_t n) {
+  Closeness c;
   for (index_t i = 0; i < n; ++i) {
     double g = static_cast<double>(got[i]), w = static_cast<double>(want[i]);
+    if (!std::isfinite(g) || !std::isfinite(w)) {
+      if (c.first_non_finite < 0) c.first_non_finite = i;
+      ++c.non_finite;
+      continue;
+    }
     double e = std::abs(g - w) / (1.0 + std::abs(w));
-    if (!(e <= worst)) {  // also catches NaN
-      worst = e;
-      at = i;
+    if (c.at < 0 || e > c.worst) {
+      c.worst = e;
+      c.at = i;
     }
   }
-  INFO(what << ": worst relative error " << worst << " at index " << at);
-  if (at >= 0) INFO("got " << static_cast<double>(got[at]) << ", want " << static_cast<double>(want[at]));
-  CHECK(worst <= tol);
+  return c;
+}
+
+// Fails on any NaN or Inf in either array (naming the first) and when the worst relative error
+// exceeds tol (naming where).
+template <class A, class B>
+void check_close(const A* got, const B* want, index_t n, double tol, const std::string& what = "",
+                 const std::source_location where = std::source_location::current()) {
+  const Closeness c = closeness(got, want, n);
+  report_margin(c.worst, tol, what, where);
+  if (c.non_finite > 0) {
+    const index_t i = c.first_non_finite;
+    FAIL_CHECK(what << ": " << c.non_finite << " non-finite value(s), the first at index " << i << ": got "
+                    << static_cast<double>(got[i]) << ", want " << static_cast<double>(want[i]));
+  }
+  INFO(what << ": worst relative error " << c.worst << " at index " << c.at);
+  if (c.at >= 0) INFO("got " << static_cast<double>(got[c.at]) << ", want " << static_cast<double>(want[c.at]));
+  CHECK(c.worst <= tol);
 }
 
 template <class A, class B>
-void check_close(const std::vector<A>& got, const std::vector<B>& want, double tol,
-                 const std::string& what = "") {
+void check_close(const std::vector<A>& got, const std::vector<B>& want, double tol, const std::string& what = "",
+                 const std::source_location where = std::source_location::current()) {
   REQUIRE(got.size() == want.size());
-  check_close(got.data(), want.data(), static_cast<index_t>(got.size()), tol, what);
+  check_close(got.data(), want.data(), static_cast<index_t>(got.size()), tol, what, where);
 }
 
 // d f / d x_i by central differences, for every i. f reads x (which this function perturbs and
