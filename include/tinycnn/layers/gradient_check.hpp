@@ -2,6 +2,11 @@
 // pass with central finite differences in double precision, for the input and for every
 // parameter (or an evenly spread sample of them when there are many). Users can run it on
 // layers of their own, as the tests do on every built-in one.
+//
+// Any NaN or Inf, analytic or numeric, fails the check. The state (batch norm's running
+// statistics) is randomised before checking, so that evaluation mode, which reads it, is checked
+// away from the identity: a positive value is scaled by a factor in [0.5, 2] (a variance stays a
+// variance), any other value moved by up to 0.5.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -17,8 +22,11 @@ struct GradientCheck {
   double input_error = 0;   // worst |analytic - numeric| / max(1, |numeric|) over checked inputs
   double param_error = 0;   // the same over checked parameters
   index_t inputs_checked = 0, params_checked = 0;
-  std::string worst;        // where the worst error was
-  bool passed(double tolerance) const { return input_error <= tolerance && param_error <= tolerance; }
+  index_t non_finite = 0;   // NaN or Inf gradients found, analytic (all scanned) or numeric
+  std::string worst;        // where the worst error was (or the first non-finite value)
+  bool passed(double tolerance) const {
+    return non_finite == 0 && input_error <= tolerance && param_error <= tolerance;
+  }
 };
 
 template <class Spec, index_t H, index_t W, index_t C>
@@ -36,6 +44,7 @@ GradientCheck check_gradients(Input<H, W, C>, index_t batch, std::uint64_t seed 
   // Small random parameters that are not all equal (biases start at zero, which hides errors).
   std::span<double> params = net.parameters();
   for (double& p : params) p += rng.uniform(-0.1, 0.1);
+  for (double& v : net.state()) v = v > 0 ? v * std::exp2(rng.uniform(-1, 1)) : v + rng.uniform(-0.5, 0.5);
 
   // loss = sum(upstream * f(x)); every evaluation uses the same dropout mask.
   auto loss = [&] {
@@ -66,16 +75,34 @@ GradientCheck check_gradients(Input<H, W, C>, index_t batch, std::uint64_t seed 
       double down = loss();
       values[i] = keep;
       double numeric = (up - down) / (2 * step);
-      double err = std::abs(analytic[std::size_t(i)] - numeric) / std::max(1.0, std::abs(numeric));
+      const double a = analytic[std::size_t(i)];
       ++checked;
+      if (!std::isfinite(a) || !std::isfinite(numeric)) {
+        if (result.non_finite++ == 0)
+          result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " + std::to_string(a) +
+                         ", numeric " + std::to_string(numeric) + " (not finite)";
+        continue;
+      }
+      double err = std::abs(a - numeric) / std::max(1.0, std::abs(numeric));
       if (err > worst_error) {
         worst_error = err;
-        result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " +
-                       std::to_string(analytic[std::size_t(i)]) + ", numeric " + std::to_string(numeric);
+        if (result.non_finite == 0)  // the first non-finite value stays the one named
+          result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " +
+                         std::to_string(analytic[std::size_t(i)]) + ", numeric " + std::to_string(numeric);
       }
     }
   };
+  // Every analytic value is scanned, not only the sampled ones: one NaN among many parameters
+  // must not hide between samples.
+  auto scan = [&](const std::vector<double>& analytic, const char* what) {
+    for (std::size_t i = 0; i < analytic.size(); ++i)
+      if (!std::isfinite(analytic[i]) && result.non_finite++ == 0)
+        result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " + std::to_string(analytic[i]) +
+                       " (not finite)";
+  };
   std::vector<double> dx_copy(dx.data(), dx.data() + n_in);
+  scan(dx_copy, "input");
+  scan(grads, "parameter");
   probe(x.data(), n_in, dx_copy, result.input_error, result.inputs_checked, "input");
   probe(params.data(), index_t(params.size()), grads, result.param_error, result.params_checked, "parameter");
   return result;
