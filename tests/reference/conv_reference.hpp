@@ -3,6 +3,7 @@
 #pragma once
 #include <vector>
 
+#include "reference/window_reference.hpp"
 #include "tinycnn/kernels/conv.hpp"
 
 namespace tinycnn::reference {
@@ -10,7 +11,7 @@ namespace tinycnn::reference {
 // x [n, H, W, Ci], w [KH, KW, Ci, Co] -> y [n, OH, OW, Co]
 template <class X, class Wt>
 std::vector<double> conv_forward(const kernels::ConvShape& s, const X* x, const Wt* w) {
-  const Window& g = s.win;
+  const Geometry g = geometry(s.win);
   std::vector<double> y(static_cast<std::size_t>(s.batch * g.out_h * g.out_w * s.out_c), 0.0);
   for (index_t b = 0; b < s.batch; ++b)
     for (index_t oy = 0; oy < g.out_h; ++oy)
@@ -34,7 +35,7 @@ std::vector<double> conv_forward(const kernels::ConvShape& s, const X* x, const 
 template <class X, class Wt, class D>
 std::pair<std::vector<double>, std::vector<double>> conv_backward(const kernels::ConvShape& s, const X* x,
                                                                   const Wt* w, const D* dy) {
-  const Window& g = s.win;
+  const Geometry g = geometry(s.win);
   std::vector<double> dx(static_cast<std::size_t>(s.batch * g.in_h * g.in_w * s.in_c), 0.0);
   std::vector<double> dw(static_cast<std::size_t>(g.kh * g.kw * s.in_c * s.out_c), 0.0);
   for (index_t b = 0; b < s.batch; ++b)

@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-#include "tinycnn/kernels/window.hpp"
+#include "reference/window_reference.hpp"
 
 namespace tinycnn::reference {
 
@@ -12,13 +12,14 @@ namespace pooling_detail {
 inline std::size_t at(index_t b, index_t y, index_t x, index_t ch, index_t h, index_t w, index_t c) {
   return static_cast<std::size_t>(((b * h + y) * w + x) * c + ch);
 }
-inline bool inside(const Window& g, index_t y, index_t x) { return y >= 0 && y < g.in_h && x >= 0 && x < g.in_w; }
+inline bool inside(const Geometry& g, index_t y, index_t x) { return y >= 0 && y < g.in_h && x >= 0 && x < g.in_w; }
 }  // namespace pooling_detail
 
 // x [n, in_h, in_w, c] -> [n, out_h, out_w, c], maximum over the real elements of each window.
 template <class X>
-std::vector<double> max_pool(const X* x, index_t n, index_t c, const Window& g) {
-  using namespace pooling_detail;
+std::vector<double> max_pool(const X* x, index_t n, index_t c, const Window& window) {
+  const Geometry g = geometry(window);
+    using namespace pooling_detail;
   std::vector<double> y(static_cast<std::size_t>(n * g.out_h * g.out_w * c));
   for (index_t b = 0; b < n; ++b)
     for (index_t oy = 0; oy < g.out_h; ++oy)
@@ -41,8 +42,9 @@ std::vector<double> max_pool(const X* x, index_t n, index_t c, const Window& g) 
 
 // Each dy goes to the first maximum of its window (row-major window order).
 template <class X, class D>
-std::vector<double> max_pool_backward(const X* x, const D* dy, index_t n, index_t c, const Window& g) {
-  using namespace pooling_detail;
+std::vector<double> max_pool_backward(const X* x, const D* dy, index_t n, index_t c, const Window& window) {
+  const Geometry g = geometry(window);
+    using namespace pooling_detail;
   std::vector<double> dx(static_cast<std::size_t>(n * g.in_h * g.in_w * c), 0.0);
   for (index_t b = 0; b < n; ++b)
     for (index_t oy = 0; oy < g.out_h; ++oy)
@@ -69,8 +71,9 @@ std::vector<double> max_pool_backward(const X* x, const D* dy, index_t n, index_
 
 // Mean over the real elements of each window.
 template <class X>
-std::vector<double> avg_pool(const X* x, index_t n, index_t c, const Window& g) {
-  using namespace pooling_detail;
+std::vector<double> avg_pool(const X* x, index_t n, index_t c, const Window& window) {
+  const Geometry g = geometry(window);
+    using namespace pooling_detail;
   std::vector<double> y(static_cast<std::size_t>(n * g.out_h * g.out_w * c));
   for (index_t b = 0; b < n; ++b)
     for (index_t oy = 0; oy < g.out_h; ++oy)
@@ -91,8 +94,9 @@ std::vector<double> avg_pool(const X* x, index_t n, index_t c, const Window& g) 
 }
 
 template <class D>
-std::vector<double> avg_pool_backward(const D* dy, index_t n, index_t c, const Window& g) {
-  using namespace pooling_detail;
+std::vector<double> avg_pool_backward(const D* dy, index_t n, index_t c, const Window& window) {
+  const Geometry g = geometry(window);
+    using namespace pooling_detail;
   std::vector<double> dx(static_cast<std::size_t>(n * g.in_h * g.in_w * c), 0.0);
   for (index_t b = 0; b < n; ++b)
     for (index_t oy = 0; oy < g.out_h; ++oy)

@@ -18,6 +18,11 @@ struct Window {
   index_t pad_top = 0, pad_left = 0;
   index_t in_h = 0, in_w = 0;
   index_t out_h = 0, out_w = 0;
+  // The rule the window was made with, and Explicit's padding on each side: what a report or an
+  // independent oracle needs to recompute the geometry above. Windows derived inside a kernel
+  // (a transposed convolution's) are Explicit.
+  Padding padding = Padding::Explicit;
+  index_t pad_h = 0, pad_w = 0;
 };
 
 constexpr index_t window_out_size(index_t in, index_t k, index_t s, Padding p, index_t pad_each = 0) {
@@ -52,6 +57,9 @@ constexpr Window make_window(index_t in_h, index_t in_w, index_t kh, index_t kw,
   g.out_w = window_out_size(in_w, kw, sw, p, pad_w);
   g.pad_top = window_pad_before(in_h, kh, sh, p, pad_h);
   g.pad_left = window_pad_before(in_w, kw, sw, p, pad_w);
+  g.padding = p;
+  g.pad_h = pad_h;
+  g.pad_w = pad_w;
   return g;
 }
 
