@@ -21,8 +21,9 @@ std::vector<double> away_from_zero(index_t n, Rng& rng) {
 
 TEST_CASE_TEMPLATE("relu forward and backward match the reference", T, float, double) {
   Rng rng(11);
-  // Sizes below, at and past the SIMD width, and one past the threading threshold.
-  std::vector<index_t> sizes = {1, 3, 4, 7, 8, 9, 17, 31, 100, 257, 70001};
+  // Sizes below, at and past this build's SIMD width, and one past the threading threshold.
+  std::vector<index_t> sizes = test::simd_sizes<T>();
+  sizes.insert(sizes.end(), {3, 31, 100, 257, 70001});
   for (int i = 0; i < 10; ++i) sizes.push_back(1 + index_t(rng.below(500)));
   for (index_t n : sizes) {
     CAPTURE(n);

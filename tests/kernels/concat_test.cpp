@@ -12,7 +12,9 @@ TEST_CASE_TEMPLATE("channel concat and split match the reference", T, float, dou
     const index_t rows = trial == 0 ? 4000 : 1 + index_t(rng.below(100));  // the first one is threaded
     const std::size_t parts = 1 + rng.below(4);
     std::vector<index_t> channels;
-    for (std::size_t i = 0; i < parts; ++i) channels.push_back(index_t(rng.below(20)) + (i == 0));  // 0 allowed after the first
+    const std::vector<index_t> widths = test::simd_sizes<T>();
+    for (std::size_t i = 0; i < parts; ++i)  // 0 allowed after the first; every SIMD size in turn
+      channels.push_back(i == 0 ? widths[std::size_t(trial) % widths.size()] : index_t(rng.below(20)));
     index_t total = 0;
     for (index_t c : channels) total += c;
     CAPTURE(rows); CAPTURE(parts); CAPTURE(total);

@@ -62,6 +62,24 @@ TEST_CASE_TEMPLATE("convolution forward and both backwards match the reference",
   }
 }
 
+TEST_CASE_TEMPLATE("convolutions over channel counts around this build's vector width", T, float, double) {
+  // Input channels are the packed rows' contiguous runs and output channels the tiles' columns
+  // (NR = 2 vectors): each SIMD size on both sides, under VALID, SAME and explicit padding.
+  Rng rng(4);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  const std::vector<index_t> sizes = test::simd_sizes<T>();
+  int i = 0;
+  for (index_t in_c : sizes)
+    for (index_t out_c : sizes) {
+      const index_t k = 1 + index_t(i % 3), s = 1 + index_t((i / 3) % 2);
+      kernels::ConvShape shape{1 + index_t(i % 2), in_c, out_c,
+                               make_window(5 + index_t(rng.below(6)), 8 + index_t(rng.below(6)), k, k, s, s,
+                                           static_cast<Padding>(i % 3), 1, 1)};
+      check_conv<T>(shape, rng, tol);
+      ++i;
+    }
+}
+
 TEST_CASE_TEMPLATE("pointwise convolutions agree on the direct and the plain GEMM paths", T, float, double) {
   Rng rng(5);
   // Up to 256 channels the passes run direct; past 256 forward and backward-data are GEMMs.

@@ -13,7 +13,9 @@ using test::tol;
 TEST_CASE_TEMPLATE("dropout matches the reference for its own mask", T, float, double) {
   Rng data(1);
   for (double keep : {0.1, 0.5, 0.8, 1.0}) {
-    for (index_t n : {1, 2, 7, 8, 33, 1000}) {
+    std::vector<index_t> sizes = test::simd_sizes<T>();
+    sizes.push_back(1000);
+    for (index_t n : sizes) {
       CAPTURE(keep); CAPTURE(n);
       auto x = test::random_vector<T>(n, data);
       auto dy = test::random_vector<T>(n, data);

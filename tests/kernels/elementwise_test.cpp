@@ -12,7 +12,8 @@ using test::tol;
 
 TEST_CASE_TEMPLATE("elementwise kernels match the reference", T, float, double) {
   Rng rng(3);
-  std::vector<index_t> sizes = {0, 1, 5, 8, 13, 64, 99, 70003};
+  std::vector<index_t> sizes = test::simd_sizes<T>();
+  sizes.insert(sizes.end(), {0, 64, 99, 70003});
   for (int i = 0; i < 8; ++i) sizes.push_back(1 + index_t(rng.below(300)));
   for (index_t n : sizes) {
     CAPTURE(n);

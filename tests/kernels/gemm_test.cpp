@@ -40,6 +40,19 @@ TEST_CASE_TEMPLATE("gemm matches the double reference on random shapes", T, floa
   }
 }
 
+TEST_CASE_TEMPLATE("gemm edge tiles at this build's vector width", T, float, double) {
+  // The micro-kernel's tile is MR rows by NR = 2 vectors: every column count around one vector
+  // and one tile, against row counts around MR, puts each partial-tile path to work.
+  Rng rng(8);
+  const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+  constexpr index_t W = simd::width<T>, NR = kernels::GemmTile<T>::nr, MR = kernels::GemmTile<T>::mr;
+  for (index_t N : {index_t(1), W - 1, W, W + 1, NR - 1, NR, NR + 1, 2 * NR + W / 2 + 1})
+    for (index_t M : {index_t(1), MR - 1, MR, MR + 1, 2 * MR + 1}) {
+      const index_t K = 1 + index_t(rng.below(40));
+      check_gemm<T>(rng, M, N, K, rng.below(2), rng.below(2), T(1), N % 2 ? T(0) : T(0.5), 1, tol);
+    }
+}
+
 TEST_CASE_TEMPLATE("gemm crosses every cache block and thread split", T, float, double) {
   Rng rng(7);
   const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;

@@ -45,7 +45,7 @@ void check_pooling(Rng& rng, index_t n, index_t c, const Window& w, double lo = 
 TEST_CASE_TEMPLATE("pooling matches the reference over SAME, VALID and explicit windows", T, float, double) {
   Rng rng(2024);
   const index_t kernels_[] = {1, 2, 3, 5};
-  const index_t channels[] = {1, 3, 4, 8, 9, 17};  // below, at and past both SIMD widths
+  const std::vector<index_t> channels = test::simd_sizes<T>();
   int checked = 0;
   for (int repeat = 0; repeat < 3; ++repeat)
   for (index_t k : kernels_)
@@ -57,11 +57,13 @@ TEST_CASE_TEMPLATE("pooling matches the reference over SAME, VALID and explicit 
         Window w = make_window(in_h, in_w, k, kw, s, 1 + index_t(rng.below(3)), p, pad, pad);
         if (w.out_h == 0 || w.out_w == 0) continue;  // VALID window larger than the image
         const index_t n = 1 + index_t(rng.below(3));
-        const index_t c = channels[rng.below(6)];
+        const index_t c = channels[rng.below(channels.size())];
         check_pooling<T>(rng, n, c, w);
         ++checked;
       }
   CHECK(checked > 80);
+  // Every channel count at least once, whatever the draws above were.
+  for (index_t c : channels) check_pooling<T>(rng, 2, c, make_window(6, 7, 3, 3, 2, 2, Padding::Same));
 }
 
 TEST_CASE_TEMPLATE("pooling on odd InceptionV3-like shapes and a threaded size", T, float, double) {
@@ -80,7 +82,7 @@ TEST_CASE_TEMPLATE("max pooling breaks ties towards the first element of the win
                            2 + index_t(rng.below(2)), 1 + index_t(rng.below(2)), 1 + index_t(rng.below(2)),
                            trial % 2 ? Padding::Same : Padding::Valid);
     if (w.out_h == 0 || w.out_w == 0) continue;
-    check_pooling<T>(rng, 2, trial % 3 == 0 ? 8 : 5, w, 0.0, 2.0, true);
+    for (index_t c : test::simd_sizes<T>()) check_pooling<T>(rng, 2, c, w, 0.0, 2.0, true);
   }
   // By hand: windows of 2 over [5 5 5 5] with stride 1: each gradient goes to its window's left end.
   std::vector<T> x = {5, 5, 5, 5}, dy = {1, 2, 3}, dx(4);
@@ -91,7 +93,7 @@ TEST_CASE_TEMPLATE("max pooling breaks ties towards the first element of the win
 
 TEST_CASE_TEMPLATE("padded positions never win a max and are not averaged", T, float, double) {
   // All inputs negative: a padded zero winning would show as a 0 output.
-  const index_t n = 1, c = 9;
+  const index_t n = 1, c = test::simd_mixed_size<T>();
   Window w = make_window(4, 4, 3, 3, 1, 1, Padding::Same);
   std::vector<T> x(std::size_t(n * 16 * c)), y(std::size_t(n * 16 * c));
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = T(-1) - T(i % 5);
@@ -129,7 +131,8 @@ TEST_CASE_TEMPLATE("global average pooling matches the reference", T, float, dou
 
 TEST_CASE("pooling backwards match finite differences") {
   Rng rng(13);
-  const index_t n = 2, c = 5;  // 5 channels: one double SIMD vector and a scalar tail
+  const index_t n = 2;
+  for (index_t c : {test::simd_sizes<double>()[1], test::simd_mixed_size<double>()})  // a tail alone; a vector and a tail
   for (Window w : {make_window(5, 4, 3, 3, 2, 2, Padding::Same), make_window(5, 5, 2, 3, 1, 2, Padding::Valid),
                    make_window(4, 5, 3, 2, 2, 1, Padding::Explicit, 1, 1)}) {
     const std::string what = describe(n, c, w);
@@ -160,7 +163,7 @@ TEST_CASE("pooling backwards match finite differences") {
     }
   }
 
-  const index_t h = 3, w = 4;
+  const index_t h = 3, w = 4, c = test::simd_mixed_size<double>();
   auto x = test::random_vector<double>(n * h * w * c, rng);
   auto g = test::random_vector<double>(n * c, rng);
   std::vector<double> y(g.size()), dx(x.size());

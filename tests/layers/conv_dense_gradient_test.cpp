@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "support/check.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/layers/conv2d.hpp"
 #include "tinycnn/layers/dense.hpp"
@@ -8,15 +9,19 @@
 
 using namespace tinycnn;
 
+namespace {
 constexpr double kTol = 1e-7;
 
+void check(const GradientCheck& r, const std::source_location where = std::source_location::current()) {
+  INFO(r.worst);
+  test::report_margin(std::max(r.input_error, r.param_error), kTol, r.worst, where);
+  CHECK(r.passed(kTol));
+  CHECK(r.inputs_checked > 0);
+  CHECK(r.params_checked > 0);
+}
+}  // namespace
+
 TEST_CASE("Conv2D backward agrees with finite differences") {
-  auto check = [](auto r) {
-    INFO(r.worst);
-    CHECK(r.passed(kTol));
-    CHECK(r.inputs_checked > 0);
-    CHECK(r.params_checked > 0);
-  };
   check(check_gradients<Conv2D<3, 3>>(Input<5, 6, 2>{}, 2));
   check(check_gradients<Conv2D<4, 3, Stride<2>, Pad::Valid>>(Input<7, 8, 3>{}, 2));
   check(check_gradients<Conv2D<2, Kernel{1, 3}, Stride<1, 2>, Pad::Explicit<1, 2>, NoBias>>(Input<5, 5, 2>{}, 1));
@@ -24,12 +29,8 @@ TEST_CASE("Conv2D backward agrees with finite differences") {
 }
 
 TEST_CASE("Dense and Flatten backward agree with finite differences") {
-  auto r = check_gradients<Sequential<Flatten, Dense<7>>>(Input<2, 3, 2>{}, 3);
-  INFO(r.worst);
-  CHECK(r.passed(kTol));
-  auto r2 = check_gradients<Dense<4, NoBias>>(Input<1, 1, 9>{}, 2);
-  INFO(r2.worst);
-  CHECK(r2.passed(kTol));
+  check(check_gradients<Sequential<Flatten, Dense<7>>>(Input<2, 3, 2>{}, 3));
+  check(check_gradients<Dense<4, NoBias>>(Input<1, 1, 9>{}, 2));
 }
 
 TEST_CASE("layer shapes and parameter counts come from the types") {

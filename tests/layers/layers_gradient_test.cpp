@@ -1,6 +1,7 @@
 // Every built-in layer's backward against central finite differences, in double.
 #include <doctest/doctest.h>
 
+#include "support/check.hpp"
 #include "tinycnn/all.hpp"
 
 using namespace tinycnn;
@@ -8,8 +9,9 @@ using namespace tinycnn;
 namespace {
 constexpr double kTol = 1e-7;
 
-void expect_pass(const GradientCheck& r) {
+void expect_pass(const GradientCheck& r, const std::source_location where = std::source_location::current()) {
   INFO(r.worst);
+  test::report_margin(std::max(r.input_error, r.param_error), kTol, r.worst, where);
   CHECK(r.passed(kTol));
   CHECK(r.inputs_checked > 0);
 }
