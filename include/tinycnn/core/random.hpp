@@ -16,8 +16,17 @@ class Rng {
   // Uniform in [0, 1), 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  // Uniform integer in [0, n).
-  std::uint64_t below(std::uint64_t n) { return n ? engine_() % n : 0; }
+  // Uniform integer in [0, n). The 2^64 mod n lowest engine values are redrawn: with them, the
+  // numbers below 2^64 mod n would each have one engine value more than the others, a bias that
+  // reaches 2:1 for n near 2^64. For small n a redraw is so rare (n / 2^64) that the stream is
+  // the same as a plain engine() % n.
+  std::uint64_t below(std::uint64_t n) {
+    if (n == 0) return 0;
+    const std::uint64_t redraw_below = (0 - n) % n;
+    std::uint64_t x;
+    do x = engine_(); while (x < redraw_below);
+    return x % n;
+  }
   // Standard normal (Box-Muller; the second value is kept for the next call).
   double normal() {
     if (has_spare_) {

@@ -1,7 +1,7 @@
 // The TensorFlow CNN benchmark's "trivial" model (tf_cnn_benchmarks/models/trivial_model.py):
 // the 227x227x3 image flattened, a 1-unit ReLU layer, a 4096-unit ReLU layer and the benchmark's
 // usual 1001-way linear logits. It does almost no arithmetic per image, so it measures the
-// framework's per-step overhead (input handling, the optimizer loop over ~4.1 M parameters)
+// framework's per-step overhead (input handling, the optimizer loop over ~4.26 M parameters)
 // rather than the kernels. Default batch 32, learning rate 0.005.
 #pragma once
 #include <ratio>
