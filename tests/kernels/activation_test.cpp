@@ -8,7 +8,6 @@ using namespace tinycnn;
 
 namespace {
 
-using test::tol;
 
 // Values kept away from the kink at 0, so a finite difference never straddles it.
 std::vector<double> away_from_zero(index_t n, Rng& rng) {
@@ -32,9 +31,10 @@ TEST_CASE_TEMPLATE("relu forward and backward match the reference", T, float, do
     x[0] = T(0);  // exactly zero: no gradient, output 0
     std::vector<T> y(x.size()), dx(x.size());
     kernels::relu_forward(x.data(), y.data(), n);
-    test::check_close(y, reference::relu(x.data(), n), tol<T>(), "relu forward");
+    // max and select are exact: measured worst 0 (AVX-512 and AVX2).
+    test::check_close(y, reference::relu(x.data(), n), 0.0, "relu forward");
     kernels::relu_backward(y.data(), dy.data(), dx.data(), n);
-    test::check_close(dx, reference::relu_backward(y.data(), dy.data(), n), tol<T>(), "relu backward");
+    test::check_close(dx, reference::relu_backward(y.data(), dy.data(), n), 0.0, "relu backward");
     CHECK(dx[0] == T(0));
 
     // In place, both directions.
@@ -68,5 +68,5 @@ TEST_CASE("relu backward matches finite differences") {
   auto numeric = test::numeric_gradient(loss, x.data(), n);
   loss();
   kernels::relu_backward(y.data(), g.data(), dx.data(), n);
-  test::check_close(dx, numeric, 1e-7, "relu dx");
+  test::check_close(dx, numeric, 5e-10, "relu dx");  // measured worst 2.5e-11 (AVX-512), 6.7e-11 (AVX2)
 }

@@ -7,7 +7,6 @@
 using namespace tinycnn;
 
 namespace {
-using test::tol;
 }  // namespace
 
 TEST_CASE_TEMPLATE("elementwise kernels match the reference", T, float, double) {
@@ -23,20 +22,23 @@ TEST_CASE_TEMPLATE("elementwise kernels match the reference", T, float, double) 
 
     kernels::add(a.data(), b.data(), y.data(), n);
     auto want = reference::add(a.data(), b.data(), n);
-    test::check_close(y, want, tol<T>(), "add");
+    // One rounding (axpy: one fused rounding): measured worst 3.0e-8 (axpy 3.9e-8) in float, 0 in
+    // double, both widths.
+    const double one_rounding = test::by_type<T>(1.2e-7, 2.3e-16);
+    test::check_close(y, want, one_rounding, "add");
 
     std::vector<T> acc = a;  // the accumulate form, and add with y aliasing a
     kernels::add_inplace(acc.data(), b.data(), n);
-    test::check_close(acc, want, tol<T>(), "add_inplace");
+    test::check_close(acc, want, one_rounding, "add_inplace");
 
     const T alpha = T(rng.uniform(-2, 2));
     std::vector<T> z = b;
     kernels::axpy(alpha, a.data(), z.data(), n);
-    test::check_close(z, reference::axpy(double(alpha), a.data(), b.data(), n), tol<T>(), "axpy");
+    test::check_close(z, reference::axpy(double(alpha), a.data(), b.data(), n), 2 * one_rounding, "axpy");
 
     z = a;
     kernels::scale(z.data(), alpha, n);
-    test::check_close(z, reference::scale(a.data(), double(alpha), n), tol<T>(), "scale");
+    test::check_close(z, reference::scale(a.data(), double(alpha), n), one_rounding, "scale");
 
     kernels::copy(a.data(), y.data(), n);
     CHECK(y == a);
@@ -61,6 +63,7 @@ TEST_CASE("the gradient of a sum reaches both addends unchanged (finite differen
     for (index_t i = 0; i < n; ++i) s += g[std::size_t(i)] * y[std::size_t(i)];
     return s;
   };
-  test::check_close(test::numeric_gradient(loss, a.data(), n), g, 1e-8, "da");
-  test::check_close(test::numeric_gradient(loss, b.data(), n), g, 1e-8, "db");
+  // Finite differences: measured worst 8.8e-11 (AVX-512), 2.1e-10 (AVX2).
+  test::check_close(test::numeric_gradient(loss, a.data(), n), g, 1e-9, "da");
+  test::check_close(test::numeric_gradient(loss, b.data(), n), g, 1e-9, "db");
 }

@@ -273,26 +273,29 @@ TEST_CASE("Adam's bias correction makes the first step lr * sign(g) whatever the
 }
 
 TEST_CASE("float updates on a long buffer match a double reference") {
+  // Four float steps against double: measured worst (parameters, state), both widths: SGD 1.1e-7,
+  // momentum 1.2e-7 and 2.0e-7, Nesterov 1.2e-7 and 2.0e-7, RMSProp 1.2e-7 and 1.3e-7, Adam
+  // 3.1e-7 and 3.4e-8.
   const LearningRate decaying = ExponentialDecay{.initial = 0.05, .decay_steps = 2, .rate = 0.8};
   SUBCASE("sgd") {
-    compare_with_reference(Sgd{.learning_rate = decaying, .weight_decay = 0.05}, ref_sgd, 2e-6);
+    compare_with_reference(Sgd{.learning_rate = decaying, .weight_decay = 0.05}, ref_sgd, 1e-6);
   }
   SUBCASE("momentum") {
     compare_with_reference(Momentum{.learning_rate = decaying, .momentum = 0.9, .weight_decay = 0.05},
-                           ref_momentum, 2e-6);
+                           ref_momentum, 1e-6);
   }
   SUBCASE("nesterov") {
     compare_with_reference(
         Momentum{.learning_rate = decaying, .momentum = 0.9, .weight_decay = 0.05, .nesterov = true},
-        ref_momentum, 2e-6);
+        ref_momentum, 1e-6);
   }
   SUBCASE("rmsprop, benchmark settings") {
     compare_with_reference(
         RmsProp{.learning_rate = decaying, .momentum = 0.9, .epsilon = 1.0, .weight_decay = 0.05}, ref_rmsprop,
-        2e-6);
+        1e-6);
   }
   SUBCASE("rmsprop, defaults") {
-    compare_with_reference(RmsProp{.learning_rate = decaying, .weight_decay = 0.05}, ref_rmsprop, 2e-6);
+    compare_with_reference(RmsProp{.learning_rate = decaying, .weight_decay = 0.05}, ref_rmsprop, 1e-6);
   }
   SUBCASE("adam") {
     compare_with_reference(Adam{.learning_rate = decaying, .weight_decay = 0.05}, ref_adam, 2e-6);
