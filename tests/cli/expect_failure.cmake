@@ -1,20 +1,40 @@
 # Runs EXE with ARGS ("|"-separated) and checks how it fails: exit status EXPECT_RC (a number,
-# or "nonzero") and EXPECT somewhere in its output, so a refusal is for the stated reason;
-# EXPECT_REGEX, when given, must match the output too.
+# or "nonzero") and the one line the program promises on stderr, compared whole: equal to EXPECT,
+# or, where the line carries a value the run computes, matching EXPECT_REGEX from its first
+# character to its last. EXPECT_SAME_GROUPS "a,b" names two groups of EXPECT_REGEX that must
+# read the same. A refusal of the command line (exit 2) prints nothing on stdout.
 string(REPLACE "|" ";" args "${ARGS}")
 execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 120)
+set(shown "${EXE} ${ARGS}\n--- stdout:\n${out}--- stderr:\n${err}---")
 if(EXPECT_RC STREQUAL "nonzero")
   if(rc EQUAL 0)
-    message(FATAL_ERROR "${EXE} ${ARGS} succeeded, but it must fail\n${out}${err}")
+    message(FATAL_ERROR "succeeded, but it must fail:\n${shown}")
   endif()
 elseif(NOT rc EQUAL EXPECT_RC)
-  message(FATAL_ERROR "${EXE} ${ARGS} exited with ${rc}, expected ${EXPECT_RC}\n${out}${err}")
+  message(FATAL_ERROR "exited with ${rc}, expected ${EXPECT_RC}:\n${shown}")
 endif()
-string(FIND "${out}${err}" "${EXPECT}" pos)
-if(pos EQUAL -1)
-  message(FATAL_ERROR "${EXE} ${ARGS} failed without the message \"${EXPECT}\":\n${out}${err}")
+if(rc EQUAL 2 AND NOT out STREQUAL "")
+  message(FATAL_ERROR "a refused command line must print nothing on stdout:\n${shown}")
 endif()
-if(DEFINED EXPECT_REGEX AND NOT "${out}${err}" MATCHES "${EXPECT_REGEX}")
-  message(FATAL_ERROR "${EXE} ${ARGS}: the output does not match \"${EXPECT_REGEX}\":\n${out}${err}")
+if(NOT err MATCHES "^[^\n]+\n$")
+  message(FATAL_ERROR "stderr must be exactly one line:\n${shown}")
 endif()
-message(STATUS "exit ${rc} with: ${EXPECT}")
+string(REGEX REPLACE "\n$" "" line "${err}")
+if(DEFINED EXPECT_REGEX)
+  if(NOT line MATCHES "^${EXPECT_REGEX}$")
+    message(FATAL_ERROR "the stderr line does not match \"${EXPECT_REGEX}\" whole:\n${shown}")
+  endif()
+  if(DEFINED EXPECT_SAME_GROUPS)
+    string(REPLACE "," ";" groups "${EXPECT_SAME_GROUPS}")
+    list(GET groups 0 g1)
+    list(GET groups 1 g2)
+    if(NOT CMAKE_MATCH_${g1} STREQUAL CMAKE_MATCH_${g2})
+      message(FATAL_ERROR "groups ${g1} and ${g2} of \"${EXPECT_REGEX}\" differ: '${CMAKE_MATCH_${g1}}' and "
+                          "'${CMAKE_MATCH_${g2}}':\n${shown}")
+    endif()
+  endif()
+elseif(NOT line STREQUAL EXPECT)
+  message(FATAL_ERROR "the stderr line differs from what the program promises:\n"
+                      "expected: ${EXPECT}\n     got: ${line}\n${shown}")
+endif()
+message(STATUS "exit ${rc} with: ${line}")

@@ -1,30 +1,165 @@
 # A short real run of the benchmark driver: it must succeed, print tf_cnn_benchmarks' lines in
-# their exact format (as log scrapers parse them) and leave the JSON result behind.
-string(REPLACE "|" ";" args "${ARGS}")
+# their exact format (as log scrapers parse them), each as many times as the flags imply, and
+# leave the JSON result behind.
+#
+# MODEL, BATCH, NUM_BATCHES, WARMUP, DISPLAY_EVERY and REPETITIONS become the flags; EXPECT_STEPS
+# ("1,2,4") lists the timed steps that must print a step line in every repetition, in order.
+set(args --model=${MODEL} --batch_size=${BATCH} --num_batches=${NUM_BATCHES} --num_warmup_batches=${WARMUP}
+         --display_every=${DISPLAY_EVERY} --repetitions=${REPETITIONS} --output_json=${JSON})
 file(REMOVE "${JSON}")
-execute_process(COMMAND ${EXE} ${args} "--output_json=${JSON}" RESULT_VARIABLE rc OUTPUT_VARIABLE out
-  ERROR_VARIABLE err TIMEOUT 300)
+execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+string(REPLACE ";" " " shown_args "${args}")
+set(shown "${EXE} ${shown_args}\n--- stdout:\n${out}--- stderr:\n${err}---")
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "${EXE} ${ARGS} exited with ${rc}\n${out}${err}")
+  message(FATAL_ERROR "exited with ${rc}:\n${shown}")
 endif()
-foreach(line "Step\tImg/sec\ttotal_loss" "Mode:        training" "Batch size:  ")
-  string(FIND "${out}" "${line}" pos)
-  if(pos EQUAL -1)
-    message(FATAL_ERROR "no \"${line}\" in the output:\n${out}")
+
+# Every line is compared whole. Lines are walked with string(FIND) rather than turned into a
+# CMake list, which would split them at their semicolons and brackets.
+set(num "[0-9]+\\.[0-9]")
+set(dashes "----------------------------------------------------------------")
+# The kinds of line, each a whole-line pattern; "wrote <JSON>" is compared as a string instead,
+# as the path is no pattern.
+set(kinds header_model header_mode header_batch header_per_device header_num_batches header_end repetition warm_up
+          warm_up_done heading step dashes total memory achieved summary summary_repetition summary_mean)
+set(re_header_model "^Model:       ${MODEL}$")
+set(re_header_mode "^Mode:        training$")
+set(re_header_batch "^Batch size:  ${BATCH} global$")
+set(re_header_per_device "^             ${BATCH} per device$")
+set(re_header_num_batches "^Num batches: ${NUM_BATCHES}$")
+set(re_header_end "^==========$")
+set(re_repetition "^Repetition [0-9]+ of ${REPETITIONS}$")
+set(re_warm_up "^Running warm up$")
+set(re_warm_up_done "^Done warm up$")
+set(re_heading "^Step\tImg/sec\ttotal_loss$")
+set(re_step "^([0-9]+)\timages/sec: ${num} \\+/- ${num} \\(jitter = ${num}\\)\t(-?[0-9]+\\.[0-9][0-9][0-9])$")
+set(re_dashes "^${dashes}$")
+set(re_total "^total images/sec: [0-9]+\\.[0-9][0-9]$")
+set(re_memory "^peak resident memory: ${num} MiB$")
+set(re_achieved "^achieved: ${num} GFLOP/s = ${num} % of the ${num} GFLOP/s FMA peak of [0-9]+ threads \\(training = 3 x forward FLOPs, the usual approximation; a multiply-add is 2 FLOPs\\)$")
+set(re_summary "^Summary over ${REPETITIONS} repetitions \\(the report's protocol: mean, error bar max - min\\)$")
+set(re_summary_repetition "^repetition [0-9]+\timages/sec: [0-9]+\\.[0-9][0-9]$")
+set(re_summary_mean "^mean images/sec: [0-9]+\\.[0-9][0-9] \\+/- [0-9]+\\.[0-9][0-9] \\(max - min\\)$")
+
+foreach(kind ${kinds} wrote)
+  set(n_${kind} 0)
+endforeach()
+set(steps "")         # "step:loss" of every step line, in order
+set(repetitions "")   # the repetition numbers, in order
+set(after_header FALSE)
+set(rest "${out}")
+string(LENGTH "${rest}" left)
+while(left GREATER 0)
+  string(FIND "${rest}" "\n" nl)
+  if(nl EQUAL -1)
+    message(FATAL_ERROR "the output does not end with a newline:\n${shown}")
+  endif()
+  string(SUBSTRING "${rest}" 0 ${nl} line)
+  math(EXPR next "${nl} + 1")
+  string(SUBSTRING "${rest}" ${next} -1 rest)
+  string(LENGTH "${rest}" left)
+  set(found "")
+  if(line STREQUAL "wrote ${JSON}")
+    set(found wrote)
+  else()
+    foreach(kind ${kinds})
+      if(line MATCHES "${re_${kind}}")
+        set(found ${kind})
+        break()
+      endif()
+    endforeach()
+  endif()
+  if(found STREQUAL "step")
+    list(APPEND steps "${CMAKE_MATCH_1}:${CMAKE_MATCH_2}")
+  elseif(found STREQUAL "repetition")
+    string(REGEX REPLACE "^Repetition ([0-9]+) of.*" "\\1" r "${line}")
+    list(APPEND repetitions ${r})
+  endif()
+  if(found STREQUAL "")
+    # The header's other lines (threads, OpenMP, FMA peak) describe the machine; after the
+    # header every line must be one of the kinds above.
+    if(after_header)
+      message(FATAL_ERROR "unexpected line \"${line}\":\n${shown}")
+    endif()
+  else()
+    math(EXPR n_${found} "${n_${found}} + 1")
+    if(found STREQUAL "header_end")
+      set(after_header TRUE)
+    endif()
+  endif()
+endwhile()
+
+# How often each line must appear: the header once, the warm-up notes, the heading and the totals
+# block once per repetition, the summary once over all repetitions.
+if(REPETITIONS GREATER 1)
+  set(n_summary_lines 1)
+  set(n_reps_announced ${REPETITIONS})
+else()
+  set(n_summary_lines 0)
+  set(n_reps_announced 0)
+endif()
+math(EXPR n_dash_lines "2 * ${REPETITIONS}")
+foreach(pair header_model=1 header_mode=1 header_batch=1 header_per_device=1 header_num_batches=1 header_end=1
+             repetition=${n_reps_announced} warm_up=${REPETITIONS} warm_up_done=${REPETITIONS}
+             heading=${REPETITIONS} dashes=${n_dash_lines} total=${REPETITIONS} memory=${REPETITIONS}
+             achieved=${REPETITIONS} summary=${n_summary_lines} summary_repetition=${n_reps_announced}
+             summary_mean=${n_summary_lines} wrote=1)
+  string(REPLACE "=" ";" pair "${pair}")
+  list(GET pair 0 kind)
+  list(GET pair 1 want)
+  if(NOT n_${kind} EQUAL want)
+    message(FATAL_ERROR "expected ${want} line(s) of kind '${kind}' (${re_${kind}}), found ${n_${kind}}:\n${shown}")
   endif()
 endforeach()
-set(num "[0-9]+\\.[0-9]")
-string(REGEX MATCHALL "[0-9]+\timages/sec: ${num} \\+/- ${num} \\(jitter = ${num}\\)\t-?[0-9]+\\.[0-9][0-9][0-9]\n" steps "${out}")
-list(LENGTH steps n_steps)
-if(n_steps LESS EXPECT_STEP_LINES)
-  message(FATAL_ERROR "expected ${EXPECT_STEP_LINES} step lines in TF's format, found ${n_steps}:\n${out}")
-endif()
-string(REPEAT "-" 64 dashes)
+
+# The totals block is three lines in a row.
 string(REGEX MATCHALL "${dashes}\ntotal images/sec: [0-9]+\\.[0-9][0-9]\n${dashes}\n" totals "${out}")
 list(LENGTH totals n_totals)
-if(NOT n_totals EQUAL EXPECT_TOTALS)
-  message(FATAL_ERROR "expected ${EXPECT_TOTALS} 'total images/sec' blocks, found ${n_totals}:\n${out}")
+if(NOT n_totals EQUAL REPETITIONS)
+  message(FATAL_ERROR "expected ${REPETITIONS} 'total images/sec' blocks, found ${n_totals}:\n${shown}")
 endif()
+
+if(REPETITIONS GREATER 1)
+  set(want_reps "")
+  foreach(r RANGE 1 ${REPETITIONS})
+    list(APPEND want_reps ${r})
+  endforeach()
+  if(NOT repetitions STREQUAL want_reps)
+    message(FATAL_ERROR "repetitions announced as '${repetitions}', expected '${want_reps}':\n${shown}")
+  endif()
+endif()
+
+# Step lines: exactly the listed steps in each repetition, and the same losses in each, as every
+# repetition starts from the same weights and data.
+string(REPLACE "," ";" want_steps "${EXPECT_STEPS}")
+list(LENGTH want_steps per_rep)
+math(EXPR want_lines "${per_rep} * ${REPETITIONS}")
+list(LENGTH steps n_steps)
+if(NOT n_steps EQUAL want_lines)
+  message(FATAL_ERROR "expected ${want_lines} step lines (steps ${EXPECT_STEPS} in each of ${REPETITIONS} "
+                      "repetitions), found ${n_steps}:\n${shown}")
+endif()
+set(first_rep "")
+math(EXPR last "${want_lines} - 1")
+foreach(i RANGE 0 ${last})
+  math(EXPR k "${i} % ${per_rep}")
+  list(GET want_steps ${k} want_step)
+  list(GET steps ${i} got)
+  string(REGEX REPLACE ":.*" "" got_step "${got}")
+  if(NOT got_step EQUAL want_step)
+    message(FATAL_ERROR "step line ${i} is for step ${got_step}, expected step ${want_step} "
+                        "(steps ${EXPECT_STEPS} in each repetition):\n${shown}")
+  endif()
+  if(i LESS per_rep)
+    list(APPEND first_rep "${got}")
+  else()
+    list(GET first_rep ${k} same)
+    if(NOT got STREQUAL same)
+      message(FATAL_ERROR "step line ${i} reads '${got}' (step:loss), the first repetition read '${same}':\n${shown}")
+    endif()
+  endif()
+endforeach()
+
 if(NOT EXISTS "${JSON}")
   message(FATAL_ERROR "no JSON result at ${JSON}")
 endif()
@@ -35,4 +170,4 @@ foreach(key "\"configuration\"" "\"step_seconds\"" "\"summary\"" "\"mean_images_
     message(FATAL_ERROR "${JSON} lacks ${key}:\n${json}")
   endif()
 endforeach()
-message(STATUS "${n_steps} step lines, ${n_totals} totals, ${JSON} written")
+message(STATUS "${n_steps} step lines (steps ${EXPECT_STEPS} x ${REPETITIONS}), ${n_totals} totals, ${JSON} written")

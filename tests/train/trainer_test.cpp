@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <span>
+#include <vector>
 
 #include "tinycnn/all.hpp"
 
@@ -22,6 +27,23 @@ void make_batch(Rng& rng, index_t n, float* images, std::int32_t* labels) {
 
 using Small = Sequential<Conv2D<8, 3>, BatchNorm<>, ReLU, MaxPool<2>, Conv2D<8, 3>, ReLU, Flatten, Dense<16>, ReLU,
                          Dropout<Percent<10>>, Dense<4>>;
+
+std::vector<float> copy_of(std::span<const float> s) { return {s.begin(), s.end()}; }
+
+// Equal bit patterns, and all finite: a NaN copied faithfully is still a broken state.
+bool same_bits(std::span<const float> x, std::span<const float> y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size_bytes()) == 0 &&
+         std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); });
+}
+
+// The logits of one Mode::Eval forward pass: batch norm on its running statistics, dropout off.
+template <class Net>
+std::vector<float> eval_logits(Net& net, const std::vector<float>& images) {
+  Rng rng(1);
+  Context ctx{Mode::Eval, &rng};
+  const float* logits = net.forward(images.data(), ctx);
+  return std::vector<float>(logits, logits + net.batch() * Net::classes);
+}
 
 }  // namespace
 
@@ -57,25 +79,54 @@ TEST_CASE("a checkpoint restores parameters, statistics, optimizer state and ste
   std::vector<float> images(16 * 64);
   std::vector<std::int32_t> labels(16);
   make_batch(data, 16, images.data(), labels.data());
+  using Net = decltype(make_model<Small>(Input<8, 8, 1>{}, 16));
 
   auto a = make_model<Small>(Input<8, 8, 1>{}, 16);
   a.init(1);
+  const std::vector<float> initial_state = copy_of(a.state());
   Trainer ta(a, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true});
   for (int i = 0; i < 3; ++i) ta.train_step(images.data(), labels.data());
+  // Every running mean and variance must have left its initial 0 or 1, or restoring them would
+  // prove nothing; the buffer's alignment padding stays as it was.
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < initial_state.size(); ++i) moved += a.state()[i] != initial_state[i];
+  CHECK(moved == std::size_t(Net::num_state));
   ta.save(file);
+  const std::vector<float> logits_a = eval_logits(a, images);
+  const StepResult eval_a = ta.evaluate(images.data(), labels.data(), 16);
 
   auto b = make_model<Small>(Input<8, 8, 1>{}, 16);
   b.init(2);  // different weights, all replaced by the load
   Trainer tb(b, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true});
+  // Before the load nothing matches, so each comparison below can fail.
+  REQUIRE(!same_bits(b.parameters(), a.parameters()));
+  REQUIRE(!same_bits(b.state(), a.state()));
+  REQUIRE(!same_bits(tb.optimizer_state(), ta.optimizer_state()));
+  REQUIRE(!same_bits(std::span<const float>(eval_logits(b, images)), logits_a));
+
   tb.load(file);
   CHECK(tb.step() == 3);
+  // The load is a copy: every buffer, padding included, must be bit-identical.
+  CHECK(same_bits(b.parameters(), a.parameters()));
+  CHECK(same_bits(b.state(), a.state()));
+  CHECK(same_bits(tb.optimizer_state(), ta.optimizer_state()));
+  // Evaluation normalizes with the running statistics, which training mode never reads.
+  CHECK(same_bits(std::span<const float>(eval_logits(b, images)), logits_a));
+  const StepResult eval_b = tb.evaluate(images.data(), labels.data(), 16);
+  CHECK(std::isfinite(eval_b.loss));
+  CHECK(eval_b.loss == eval_a.loss);
+  CHECK(eval_b.correct == eval_a.correct);
+
   // Same state: the next step is bit-identical (same dropout stream: seed both trainers' rngs).
   ta.rng() = Rng(77);
   tb.rng() = Rng(77);
   auto ra = ta.train_step(images.data(), labels.data());
   auto rb = tb.train_step(images.data(), labels.data());
+  CHECK(std::isfinite(rb.loss));
   CHECK(ra.loss == rb.loss);
-  CHECK(std::equal(a.parameters().begin(), a.parameters().end(), b.parameters().begin()));
+  CHECK(same_bits(b.parameters(), a.parameters()));
+  CHECK(same_bits(b.state(), a.state()));
+  CHECK(same_bits(tb.optimizer_state(), ta.optimizer_state()));
 
   // A different optimizer's checkpoint is refused.
   auto c = make_model<Small>(Input<8, 8, 1>{}, 16);

@@ -97,6 +97,8 @@ class Trainer {
   std::int64_t step() const { return step_; }
   const Opt& optimizer() const { return opt_; }
   Rng& rng() { return rng_; }
+  // The optimizer's accumulators (momentum, moments), as a checkpoint stores them.
+  std::span<const T> optimizer_state() const { return opt_state_.span(); }
 
   // Everything needed to resume: parameters, batch-norm statistics, optimizer state, step.
   void save(const std::filesystem::path& file) const {
