@@ -60,6 +60,24 @@ TEST_CASE("dropout keeps the requested fraction, and a seed fixes the mask") {
   CHECK(a != b);  // the generator moved on
 }
 
+TEST_CASE("neighbouring elements get independent mask bits") {
+  // Each 64-bit draw feeds two elements: if both halves of it gave the same bit, pairs would be
+  // kept together with probability keep instead of keep^2. Keep 0.5 over 100000 pairs: expected
+  // 25000 pairs both kept, standard deviation 137; 5 deviations allowed.
+  const index_t n = 200000;
+  std::vector<float> x(n, 1.f), y(n);
+  std::vector<std::uint8_t> mask(n);
+  Rng rng(11);
+  kernels::dropout_forward_training(x.data(), y.data(), mask.data(), n, 0.5, rng);
+  for (index_t offset : {0, 1}) {  // pairs (2i, 2i + 1) and (2i + 1, 2i + 2)
+    CAPTURE(offset);
+    double both = 0, pairs = 0;
+    for (index_t i = offset; i + 1 < n; i += 2, ++pairs) both += mask[std::size_t(i)] & mask[std::size_t(i + 1)];
+    const double expected = 0.25 * pairs, sd = std::sqrt(pairs * 0.25 * 0.75);
+    CHECK(std::abs(both - expected) < 5 * sd);
+  }
+}
+
 TEST_CASE("dropout inference is the identity, and a bad keep probability is refused") {
   std::vector<double> x = {1, -2, 3}, y(3);
   kernels::dropout_forward_inference(x.data(), y.data(), 3);
