@@ -135,6 +135,30 @@ TEST_CASE("a checkpoint restores parameters, statistics, optimizer state and ste
   fs::remove(file);
 }
 
+TEST_CASE("the training loss adds weight decay's term, half the decay times the sum of squares") {
+  // TensorFlow's total_loss: cross-entropy + weight_decay * l2_loss, l2_loss = sum(w^2) / 2 over
+  // the parameters before the step. Two identical networks, with and without decay, see the
+  // same batch; their first losses differ by exactly that term.
+  auto with = make_model<Small>(Input<8, 8, 1>{}, 8);
+  auto without = make_model<Small>(Input<8, 8, 1>{}, 8);
+  with.init(4);
+  without.init(4);
+  double sum_of_squares = 0;
+  for (float w : with.parameters()) sum_of_squares += double(w) * double(w);
+  REQUIRE(sum_of_squares > 1.0);
+  const double decay = 0.01;
+  Trainer decayed(with, optim::Sgd{.learning_rate = optim::Constant{0.1}, .weight_decay = decay});
+  Trainer plain(without, optim::Sgd{.learning_rate = optim::Constant{0.1}});
+  Rng data(6);
+  std::vector<float> images(8 * 64);
+  std::vector<std::int32_t> labels(8);
+  make_batch(data, 8, images.data(), labels.data());
+  const double a = decayed.train_step(images.data(), labels.data()).loss;
+  const double b = plain.train_step(images.data(), labels.data()).loss;
+  // Both cross-entropies are the same float computation; the term is summed in double.
+  CHECK(a - b == doctest::Approx(decay * 0.5 * sum_of_squares).epsilon(1e-12));
+}
+
 TEST_CASE("a diverging run stops with a message naming the step") {
   auto net = make_model<Sequential<Flatten, Dense<4>>>(Input<8, 8, 1>{}, 4);
   net.init(1);
