@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -186,25 +187,78 @@ TEST_CASE("Concat gives bit-identical results with its branches run concurrently
 
 TEST_CASE("the profiler times every leaf once per pass, in forward order") {
   using Net = Sequential<Conv2D<4, 3>, ReLU, Residual<Sequential<Conv2D<4, 3>, ReLU>>, Flatten, Dense<2>>;
-  auto net = make_model<Net>(Input<6, 6, 2>{}, 3);
+  constexpr index_t batch = 3, passes = 2;
+  auto net = make_model<Net>(Input<6, 6, 2>{}, batch);
   net.init(1);
   LayerProfiler profiler;
   Context ctx{Mode::Train, nullptr, &profiler};
-  std::vector<float> x(3 * 72, 0.5f), dy(3 * 2, 1.0f);
-  for (int pass = 0; pass < 2; ++pass) {
+  std::vector<float> x(batch * 72, 0.5f), dy(batch * 2, 1.0f);
+  const auto start = std::chrono::steady_clock::now();
+  for (int pass = 0; pass < passes; ++pass) {
     net.forward(x.data(), ctx);
     net.backward(x.data(), dy.data(), ctx);
   }
+  const double outside = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
   const auto& t = profiler.timings();
-  REQUIRE(t.size() == 7);  // Conv, ReLU, Conv, ReLU, Identity, Flatten, Dense
-  CHECK(t[0].name == "Conv2D 3x3/1 SAME 2->4");
-  CHECK(t[6].name == "Dense 144->2");
-  CHECK(t[0].flops == doctest::Approx(3.0 * 2 * 36 * 18 * 4));
-  for (const auto& l : t) {
-    CHECK(l.forward_calls == 2);
-    CHECK(l.backward_calls == (l.name == "Identity" ? 0 : 2));  // an identity shortcut's gradient is dy itself
+  const std::vector<std::string> expected = {"Conv2D 3x3/1 SAME 2->4", "ReLU", "Conv2D 3x3/1 SAME 4->4", "ReLU",
+                                             "Identity", "Flatten", "Dense 144->2"};
+  REQUIRE(t.size() == expected.size());
+  double recorded = 0, leaf_flops = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const LayerTiming& l = t[i];
+    INFO(i << ": " << l.name << ", forward " << l.forward_seconds << " s, backward " << l.backward_seconds << " s");
+    CHECK(l.name == expected[i]);
+    CHECK(l.order == index_t(i));
+    CHECK(l.forward_calls == passes);
+    CHECK(l.backward_calls == (l.name == "Identity" ? 0 : passes));  // an identity shortcut's gradient is dy itself
+    CHECK(std::isfinite(l.forward_seconds));
+    CHECK(std::isfinite(l.backward_seconds));
+    // The layers that compute must show time; one that hands its input on may take none.
+    const bool computes = l.name != "Identity" && l.name != "Flatten";
     CHECK(l.forward_seconds >= 0);
+    if (computes) CHECK(l.forward_seconds > 0);
+    if (computes) CHECK(l.backward_seconds > 0);
+    if (l.backward_calls == 0) CHECK(l.backward_seconds == 0);
+    recorded += l.forward_seconds + l.backward_seconds;
+    leaf_flops += l.flops;
   }
+  CHECK(t[0].flops == doctest::Approx(3.0 * 2 * 36 * 18 * 4));
+  // The leaves' FLOPs are the whole net's, less the residual sum, which its container does.
+  CHECK(leaf_flops + double(batch * 6 * 6 * 4) == doctest::Approx(double(batch) * decltype(net)::flops_per_image));
+  // The leaves run one after another inside the outside clock's interval.
+  INFO("recorded " << recorded << " s, outside " << outside << " s");
+  CHECK(recorded > 0);
+  CHECK(recorded <= outside);
+}
+
+TEST_CASE("the profiler counts every leaf of concurrently run branches once per pass") {
+  using Net = Sequential<Concat<Sequential<Conv2D<3, 1>, ReLU>, Conv2D<4, 1>, AvgPool<3, Stride<1>, Pad::Same>>,
+                         Flatten, Dense<3>>;
+  constexpr index_t passes = 3;
+  parallel::set_inter_threads(3);
+  auto net = make_model<Net>(Input<5, 4, 3>{}, 2);
+  net.init(1);
+  LayerProfiler profiler;
+  Context ctx{Mode::Train, nullptr, &profiler};
+  std::vector<float> x(2 * 60, 0.5f), dy(2 * 3, 1.0f);
+  for (int pass = 0; pass < passes; ++pass) {
+    net.forward(x.data(), ctx);
+    net.backward(x.data(), dy.data(), ctx);
+  }
+  parallel::set_inter_threads(1);
+  // Branches record from several threads in any order: compare the names as a sorted list.
+  std::vector<std::string> names;
+  for (const auto& l : profiler.timings()) {
+    INFO(l.name);
+    names.push_back(l.name);
+    CHECK(l.forward_calls == passes);
+    CHECK(l.backward_calls == passes);
+  }
+  std::sort(names.begin(), names.end());
+  const std::vector<std::string> expected = {"AvgPool 3x3/1 SAME", "Conv2D 1x1/1 SAME 3->3", "Conv2D 1x1/1 SAME 3->4",
+                                             "Dense 200->3", "Flatten", "ReLU"};
+  CHECK(names == expected);
 }
 
 TEST_CASE("ReLU overwrites a sibling's output, never the Sequential's own input") {
