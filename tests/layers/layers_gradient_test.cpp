@@ -1,6 +1,14 @@
 // Every built-in layer's backward against central finite differences, in double.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "support/check.hpp"
 #include "tinycnn/all.hpp"
 
@@ -13,7 +21,7 @@ namespace {
 // wrong backward errs by far more.
 void expect_pass(const GradientCheck& r, double tol,
                  const std::source_location where = std::source_location::current()) {
-  INFO(r.worst);
+  INFO("input error " << r.input_error << ", parameter error " << r.param_error << "; worst at " << r.worst);
   test::report_margin(std::max(r.input_error, r.param_error), tol, r.worst, where);
   CHECK(r.passed(tol));
   CHECK(r.inputs_checked > 0);
@@ -125,39 +133,149 @@ TEST_CASE("the mnist_deep model: shapes, parameter count, signature") {
   CHECK(Net::signature().find("Conv2D 5x5/1 SAME 1->32") != std::string::npos);
 }
 
-TEST_CASE("Concat gives the same result with its branches run concurrently") {
+namespace {
+// One forward and backward of a double network: its output, parameter gradients and dx. The
+// parameters, input and upstream gradient are drawn as check_gradients draws them for seed 1,
+// so the serial pass is the very one that check_gradients<Spec> judges.
+struct Pass {
+  std::vector<double> y, grads, dx;
+};
+
+template <class Spec, index_t H, index_t W, index_t C>
+Pass one_pass(Input<H, W, C> input, index_t batch) {
+  auto net = make_model<Spec, double>(input, batch);
+  using Net = decltype(net);
+  net.init(1);
+  Rng rng(2);
+  std::vector<double> x(std::size_t(batch * Net::in_dims::size)), dy(std::size_t(batch * Net::classes));
+  for (double& v : x) v = rng.uniform(-1, 1);
+  for (double& v : dy) v = rng.uniform(-1, 1);
+  for (double& p : net.parameters()) p += rng.uniform(-0.1, 0.1);
+  Pass p;
+  Context ctx{Mode::Train};
+  const double* y = net.forward(x.data(), ctx);
+  p.y.assign(y, y + dy.size());
+  p.dx.resize(x.size());
+  net.backward(x.data(), dy.data(), ctx, p.dx.data());
+  p.grads.assign(net.gradients().begin(), net.gradients().end());
+  return p;
+}
+
+// Where two runs first part, for the failure message; a NaN differs from everything.
+std::string first_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return "sizes " + std::to_string(a.size()) + " and " + std::to_string(b.size());
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i])) {
+      std::ostringstream s;
+      s << std::setprecision(17) << "[" << i << "]: " << a[i] << " vs " << b[i];
+      return s.str();
+    }
+  return "none";
+}
+
+bool any_nonzero(const std::vector<double>& v) {
+  return std::any_of(v.begin(), v.end(), [](double a) { return a != 0.0; });
+}
+}  // namespace
+
+TEST_CASE("Concat gives bit-identical results with its branches run concurrently") {
   using Module = Sequential<Concat<Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>, Conv2D<4, 1>, AvgPool<3, Stride<1>, Pad::Same>>,
                             Flatten, Dense<3>>;
+  // Each kernel single-threaded in both runs: kernels may split their sums by thread count, and
+  // only the running of branches side by side is under test here. A branch runs the same code
+  // on the same data whichever thread runs it, and the branches' input gradients are summed in
+  // branch order after all are done, so nothing may differ by a single bit.
+  parallel::set_intra_threads(1);
   parallel::set_inter_threads(1);
-  auto serial = check_gradients<Module>(Input<5, 4, 3>{}, 2);
+  // The serial result is right: measured worst 3.3e-11.
+  expect_pass(check_gradients<Module>(Input<5, 4, 3>{}, 2), 2e-10);
+  const Pass serial = one_pass<Module>(Input<5, 4, 3>{}, 2);
   parallel::set_inter_threads(3);
-  auto concurrent = check_gradients<Module>(Input<5, 4, 3>{}, 2);
+  const Pass concurrent = one_pass<Module>(Input<5, 4, 3>{}, 2);
   parallel::set_inter_threads(1);
-  expect_pass(concurrent, 2e-10);  // measured worst 3.3e-11
-  CHECK(serial.input_error == doctest::Approx(concurrent.input_error).epsilon(1e-6));
+  parallel::set_intra_threads(0);
+  CHECK(any_nonzero(serial.grads));
+  CHECK(any_nonzero(serial.dx));
+  // Exact comparisons: a NaN anywhere fails them.
+  CHECK_MESSAGE(serial.y == concurrent.y, "output " << first_difference(serial.y, concurrent.y));
+  CHECK_MESSAGE(serial.grads == concurrent.grads, "gradient " << first_difference(serial.grads, concurrent.grads));
+  CHECK_MESSAGE(serial.dx == concurrent.dx, "dx " << first_difference(serial.dx, concurrent.dx));
 }
 
 TEST_CASE("the profiler times every leaf once per pass, in forward order") {
   using Net = Sequential<Conv2D<4, 3>, ReLU, Residual<Sequential<Conv2D<4, 3>, ReLU>>, Flatten, Dense<2>>;
-  auto net = make_model<Net>(Input<6, 6, 2>{}, 3);
+  constexpr index_t batch = 3, passes = 2;
+  auto net = make_model<Net>(Input<6, 6, 2>{}, batch);
   net.init(1);
   LayerProfiler profiler;
   Context ctx{Mode::Train, nullptr, &profiler};
-  std::vector<float> x(3 * 72, 0.5f), dy(3 * 2, 1.0f);
-  for (int pass = 0; pass < 2; ++pass) {
+  std::vector<float> x(batch * 72, 0.5f), dy(batch * 2, 1.0f);
+  const auto start = std::chrono::steady_clock::now();
+  for (int pass = 0; pass < passes; ++pass) {
     net.forward(x.data(), ctx);
     net.backward(x.data(), dy.data(), ctx);
   }
+  const double outside = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
   const auto& t = profiler.timings();
-  REQUIRE(t.size() == 7);  // Conv, ReLU, Conv, ReLU, Identity, Flatten, Dense
-  CHECK(t[0].name == "Conv2D 3x3/1 SAME 2->4");
-  CHECK(t[6].name == "Dense 144->2");
-  CHECK(t[0].flops == doctest::Approx(3.0 * 2 * 36 * 18 * 4));
-  for (const auto& l : t) {
-    CHECK(l.forward_calls == 2);
-    CHECK(l.backward_calls == (l.name == "Identity" ? 0 : 2));  // an identity shortcut's gradient is dy itself
+  const std::vector<std::string> expected = {"Conv2D 3x3/1 SAME 2->4", "ReLU", "Conv2D 3x3/1 SAME 4->4", "ReLU",
+                                             "Identity", "Flatten", "Dense 144->2"};
+  REQUIRE(t.size() == expected.size());
+  double recorded = 0, leaf_flops = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const LayerTiming& l = t[i];
+    INFO(i << ": " << l.name << ", forward " << l.forward_seconds << " s, backward " << l.backward_seconds << " s");
+    CHECK(l.name == expected[i]);
+    CHECK(l.order == index_t(i));
+    CHECK(l.forward_calls == passes);
+    CHECK(l.backward_calls == (l.name == "Identity" ? 0 : passes));  // an identity shortcut's gradient is dy itself
+    CHECK(std::isfinite(l.forward_seconds));
+    CHECK(std::isfinite(l.backward_seconds));
+    // The layers that compute must show time; one that hands its input on may take none.
+    const bool computes = l.name != "Identity" && l.name != "Flatten";
     CHECK(l.forward_seconds >= 0);
+    if (computes) CHECK(l.forward_seconds > 0);
+    if (computes) CHECK(l.backward_seconds > 0);
+    if (l.backward_calls == 0) CHECK(l.backward_seconds == 0);
+    recorded += l.forward_seconds + l.backward_seconds;
+    leaf_flops += l.flops;
   }
+  CHECK(t[0].flops == doctest::Approx(3.0 * 2 * 36 * 18 * 4));
+  // The leaves' FLOPs are the whole net's, less the residual sum, which its container does.
+  CHECK(leaf_flops + double(batch * 6 * 6 * 4) == doctest::Approx(double(batch) * decltype(net)::flops_per_image));
+  // The leaves run one after another inside the outside clock's interval.
+  INFO("recorded " << recorded << " s, outside " << outside << " s");
+  CHECK(recorded > 0);
+  CHECK(recorded <= outside);
+}
+
+TEST_CASE("the profiler counts every leaf of concurrently run branches once per pass") {
+  using Net = Sequential<Concat<Sequential<Conv2D<3, 1>, ReLU>, Conv2D<4, 1>, AvgPool<3, Stride<1>, Pad::Same>>,
+                         Flatten, Dense<3>>;
+  constexpr index_t passes = 3;
+  parallel::set_inter_threads(3);
+  auto net = make_model<Net>(Input<5, 4, 3>{}, 2);
+  net.init(1);
+  LayerProfiler profiler;
+  Context ctx{Mode::Train, nullptr, &profiler};
+  std::vector<float> x(2 * 60, 0.5f), dy(2 * 3, 1.0f);
+  for (int pass = 0; pass < passes; ++pass) {
+    net.forward(x.data(), ctx);
+    net.backward(x.data(), dy.data(), ctx);
+  }
+  parallel::set_inter_threads(1);
+  // Branches record from several threads in any order: compare the names as a sorted list.
+  std::vector<std::string> names;
+  for (const auto& l : profiler.timings()) {
+    INFO(l.name);
+    names.push_back(l.name);
+    CHECK(l.forward_calls == passes);
+    CHECK(l.backward_calls == passes);
+  }
+  std::sort(names.begin(), names.end());
+  const std::vector<std::string> expected = {"AvgPool 3x3/1 SAME", "Conv2D 1x1/1 SAME 3->3", "Conv2D 1x1/1 SAME 3->4",
+                                             "Dense 200->3", "Flatten", "ReLU"};
+  CHECK(names == expected);
 }
 
 TEST_CASE("ReLU overwrites a sibling's output, never the Sequential's own input") {
