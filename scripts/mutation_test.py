@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -169,17 +170,27 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def run(cmd: list[str], logfile: Path | None = None, timeout: float | None = None,
-        env: dict | None = None) -> tuple[int, str]:
-    """Runs cmd, returns (exit status, combined output); the output also goes to logfile."""
+def run(cmd: list[str], logfile: Path | None = None, timeout: float | None = None) -> tuple[int, str]:
+    """Runs cmd, returns (exit status, combined output); the output also goes to logfile. The
+    command gets a process group of its own, so that an interrupted run ends the compilers and
+    tests it started, and nothing else."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                         start_new_session=True)
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=timeout, env=env, errors="replace")
-        out, rc = p.stdout, p.returncode
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or "") if isinstance(e.stdout, str) else (e.stdout or b"").decode(errors="replace")
+        out, _ = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
         out += f"\n[timed out after {timeout} s]\n"
         rc = 124
+    except BaseException:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        p.wait()
+        raise
     if logfile:
         with logfile.open("a") as f:
             f.write("$ " + " ".join(cmd) + "\n" + out + f"[exit {rc}]\n\n")
@@ -339,6 +350,13 @@ def main() -> int:
                     help="seconds a mutated test may run (default: 10x its baseline time, at least 60)")
     args = ap.parse_args()
 
+    # Stop cleanly (the scratch header restored, the results so far printed) on Ctrl-C, also
+    # when started in the background where SIGINT is ignored, and on a plain kill.
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
     try:
         mutations = parse_list(args.mutations)
     except ListError as e:
@@ -426,10 +444,16 @@ def main() -> int:
                 log(f"the unmutated tree does not build ({time.time() - t0:.0f} s), see {base_log}")
                 return 2
             log(f"baseline: built in {time.time() - t0:.0f} s; running the tests ...")
-            regex_parts = [ctest_regex(m.tests) if m.tests else m.tests_regex for m in todo]
-            regex = "|".join(f"({r})" for r in sorted(set(regex_parts)))
+            # One flat alternation: CMake's regular expressions allow only a few groups.
+            names = sorted({t for m in todo for t in m.tests})
+            regexes = sorted({m.tests_regex for m in todo if m.tests_regex})
+            regex = "|".join(([ctest_regex(names)] if names else []) + regexes)
             base = run_ctest(build, regex, args.jobs, 3600, base_log)
             baseline_failed = base.failed
+            not_run = sorted(set(names) - set(base.ran))
+            if not_run or not base.ran:
+                log("the baseline did not run " + (", ".join(not_run) or "any test") + f", see {base_log}")
+                return 2
             for name in sorted(base.seconds):
                 flag = "  FAILS WITHOUT ANY MUTATION: " + base.failed[name] if name in base.failed else ""
                 log(f"  {name:40} {base.seconds[name]:7.1f} s{flag}")
@@ -463,8 +487,10 @@ def main() -> int:
                     regex = ctest_regex(tests) if tests else m.tests_regex
                     limit = args.timeout or max(60.0, 10 * max([slowest.get(t, 6.0) for t in tests] or [6.0]))
                     tr = run_ctest(build, regex, args.jobs, limit, mlog)
-                    if not tr.ran:
-                        results[m.id] = Result(m, "error", "no test ran", time.time() - t0)
+                    not_run = sorted(set(tests) - set(tr.ran))
+                    if not tr.ran or not_run:
+                        results[m.id] = Result(m, "error", "did not run: " + (", ".join(not_run) or "any test"),
+                                               time.time() - t0)
                     elif tr.failed:
                         caught = ", ".join(f"{n}" + (f" ({w})" if w.lower() not in ("failed", "fail") else "")
                                            for n, w in sorted(tr.failed.items()))
