@@ -164,7 +164,7 @@ def parse_list(path: Path) -> list[Mutation]:
     return mutations
 
 
-# ---- helpers -----------------------------------------------------------------------------------
+# ---- plumbing ----------------------------------------------------------------------------------
 
 def log(msg: str) -> None:
     print(msg, flush=True)
