@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tinycnn/graph/network.hpp"
@@ -64,6 +65,19 @@ GradientCheck check_gradients(Input<H, W, C>, index_t batch, std::uint64_t seed 
   std::vector<double> grads(net.gradients().begin(), net.gradients().end());
 
   GradientCheck result;
+  auto where = [](const char* what, std::size_t i, double analytic) {
+    return std::string(what) + "[" + std::to_string(i) + "]: analytic " + std::to_string(analytic);
+  };
+  auto note_non_finite = [&](std::string at) {
+    if (result.non_finite++ == 0) result.worst = std::move(at) + " (not finite)";  // the first stays named
+  };
+  // Every analytic value is scanned, not only the sampled ones: one NaN among many parameters
+  // must not hide between samples. The probes below then only meet non-finite numeric values.
+  std::vector<double> dx_copy(dx.data(), dx.data() + n_in);
+  for (const auto& [analytic, what] : {std::pair{&dx_copy, "input"}, std::pair{&grads, "parameter"}})
+    for (std::size_t i = 0; i < analytic->size(); ++i)
+      if (!std::isfinite((*analytic)[i])) note_non_finite(where(what, i, (*analytic)[i]));
+
   auto probe = [&](double* values, index_t count, const std::vector<double>& analytic, double& worst_error,
                    index_t& checked, const char* what) {
     index_t stride = std::max<index_t>(1, count / max_checks);
@@ -74,35 +88,21 @@ GradientCheck check_gradients(Input<H, W, C>, index_t batch, std::uint64_t seed 
       values[i] = keep - step;
       double down = loss();
       values[i] = keep;
-      double numeric = (up - down) / (2 * step);
-      const double a = analytic[std::size_t(i)];
+      const double numeric = (up - down) / (2 * step), a = analytic[std::size_t(i)];
       ++checked;
-      if (!std::isfinite(a) || !std::isfinite(numeric)) {
-        if (result.non_finite++ == 0)
-          result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " + std::to_string(a) +
-                         ", numeric " + std::to_string(numeric) + " (not finite)";
+      if (!std::isfinite(a)) continue;  // counted by the scan
+      if (!std::isfinite(numeric)) {
+        note_non_finite(where(what, std::size_t(i), a) + ", numeric " + std::to_string(numeric));
         continue;
       }
-      double err = std::abs(a - numeric) / std::max(1.0, std::abs(numeric));
+      const double err = std::abs(a - numeric) / std::max(1.0, std::abs(numeric));
       if (err > worst_error) {
         worst_error = err;
-        if (result.non_finite == 0)  // the first non-finite value stays the one named
-          result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " +
-                         std::to_string(analytic[std::size_t(i)]) + ", numeric " + std::to_string(numeric);
+        if (result.non_finite == 0)
+          result.worst = where(what, std::size_t(i), a) + ", numeric " + std::to_string(numeric);
       }
     }
   };
-  // Every analytic value is scanned, not only the sampled ones: one NaN among many parameters
-  // must not hide between samples.
-  auto scan = [&](const std::vector<double>& analytic, const char* what) {
-    for (std::size_t i = 0; i < analytic.size(); ++i)
-      if (!std::isfinite(analytic[i]) && result.non_finite++ == 0)
-        result.worst = std::string(what) + "[" + std::to_string(i) + "]: analytic " + std::to_string(analytic[i]) +
-                       " (not finite)";
-  };
-  std::vector<double> dx_copy(dx.data(), dx.data() + n_in);
-  scan(dx_copy, "input");
-  scan(grads, "parameter");
   probe(x.data(), n_in, dx_copy, result.input_error, result.inputs_checked, "input");
   probe(params.data(), index_t(params.size()), grads, result.param_error, result.params_checked, "parameter");
   return result;
