@@ -3,7 +3,10 @@
 // shape's share of its model's convolution time: the place to see which shapes hold the time and
 // which pass of them is slow.
 //   build/benchmarks/conv_benchmark [--model all] [--batch 16] [--threads 2] [--filter TEXT]
-//                                   [--min_seconds 0.3]
+//                                   [--min_seconds 0.3] [--impl NAME]
+// Each row names the implementation the dispatcher picks for each pass (kernels/conv.hpp's
+// lists); --impl NAME times that implementation instead in its pass, on the shapes it accepts
+// (the others show n/a), and the dispatcher's picks in the other two passes.
 // The shapes come from the model types themselves: each model is built at batch 1 and its layer
 // tree walked for the layers that have a conv_shape() (Conv2D). Shapes equal in input size,
 // channels, kernel, stride and padding are timed once, at --batch.
@@ -76,8 +79,23 @@ struct Row {
   kernels::ConvShape shape;  // at the benchmark's batch
   std::string name;
   std::vector<Use> uses;  // in model order
-  double forward = 0, data = 0, weights = 0;  // best seconds of each pass
+  double forward = 0, data = 0, weights = 0;  // best seconds of each pass; NaN: --impl refuses the shape
+  std::string impls;      // the implementation run in each pass
 };
+
+// Which pass --impl names, if any.
+enum class Pass { None, Forward, Data, Weights };
+Pass pass_of(const std::string& impl) {
+  if (impl.empty()) return Pass::None;
+  if (kernels::ConvForwardImpls::has(impl)) return Pass::Forward;
+  if (kernels::ConvBackwardDataImpls::has(impl)) return Pass::Data;
+  if (kernels::ConvBackwardWeightsImpls::has(impl)) return Pass::Weights;
+  return Pass::None;
+}
+std::string all_impl_names() {
+  return kernels::ConvForwardImpls::joined_names() + ", " + kernels::ConvBackwardDataImpls::joined_names() + ", " +
+         kernels::ConvBackwardWeightsImpls::joined_names();
+}
 
 bool same_geometry(const kernels::ConvShape& a, const kernels::ConvShape& b) {
   const Window &x = a.win, &y = b.win;
@@ -108,8 +126,9 @@ std::string describe(const kernels::ConvShape& s) {
 }
 
 
-// Times the three passes of one shape; the buffers live only for this shape.
-void time_passes(Row& r, double min_seconds) {
+// Times the three passes of one shape, each with the workspace it plans; the buffers live only
+// for this shape. `impl` (in its pass) replaces the dispatcher's pick.
+void time_passes(Row& r, int threads, double min_seconds, const std::string& impl) {
   const kernels::ConvShape& s = r.shape;
   AlignedBuffer<float> x(s.batch * s.win.in_h * s.win.in_w * s.in_c), w(s.patch() * s.out_c),
       y(s.pixels() * s.out_c), dx(x.size()), dw(w.size());
@@ -117,22 +136,58 @@ void time_passes(Row& r, double min_seconds) {
   for (index_t i = 0; i < x.size(); ++i) x[i] = float(rng.uniform(-1, 1));
   for (index_t i = 0; i < w.size(); ++i) w[i] = float(rng.uniform(-1, 1));
   for (index_t i = 0; i < y.size(); ++i) y[i] = float(rng.uniform(-1, 1));
-  r.forward = bench::best_seconds([&] { kernels::conv_forward(s, x.data(), w.data(), y.data()); }, min_seconds);
-  r.data = bench::best_seconds([&] { kernels::conv_backward_data(s, y.data(), w.data(), dx.data()); }, min_seconds);
-  r.weights = bench::best_seconds([&] { kernels::conv_backward_weights(s, x.data(), y.data(), dw.data()); }, min_seconds);
+  const Pass forced = pass_of(impl);
+  auto pick = [&](Pass p, const char* chosen, auto accepts) -> std::string {
+    if (forced != p) return chosen;
+    return accepts() ? impl : std::string();
+  };
+  const std::string f = pick(Pass::Forward, kernels::conv_forward_choice(s), [&] {
+    bool ok = false;
+    kernels::ConvForwardImpls::for_each([&](auto i) { ok |= impl == decltype(i)::name && decltype(i)::accepts(s); });
+    return ok;
+  });
+  const std::string d = pick(Pass::Data, kernels::conv_backward_data_choice(s), [&] {
+    bool ok = false;
+    kernels::ConvBackwardDataImpls::for_each([&](auto i) { ok |= impl == decltype(i)::name && decltype(i)::accepts(s); });
+    return ok;
+  });
+  const std::string g = pick(Pass::Weights, kernels::conv_backward_weights_choice(s), [&] {
+    bool ok = false;
+    kernels::ConvBackwardWeightsImpls::for_each(
+        [&](auto i) { ok |= impl == decltype(i)::name && decltype(i)::accepts(s); });
+    return ok;
+  });
+  r.impls = (f.empty() ? "n/a" : f) + ", " + (d.empty() ? "n/a" : d) + ", " + (g.empty() ? "n/a" : g);
+  parallel::WorkspaceArena arena;
+  auto exec = [&](std::size_t bytes) {
+    arena.reserve(bytes);
+    return parallel::Execution{threads, 1, arena.view()};
+  };
+  const double refused = std::nan("");
+  r.forward = f.empty() ? refused : bench::best_seconds([&, ex = exec(kernels::conv_forward_workspace<float>(s, threads, f))] {
+    kernels::conv_forward(s, x.data(), w.data(), y.data(), 0.f, ex, f);
+  }, min_seconds);
+  r.data = d.empty() ? refused : bench::best_seconds([&, ex = exec(kernels::conv_backward_data_workspace<float>(s, threads, d))] {
+    kernels::conv_backward_data(s, y.data(), w.data(), dx.data(), ex, d);
+  }, min_seconds);
+  r.weights = g.empty() ? refused : bench::best_seconds([&, ex = exec(kernels::conv_backward_weights_workspace<float>(s, threads, g))] {
+    kernels::conv_backward_weights(s, x.data(), y.data(), dw.data(), 0.f, ex, g);
+  }, min_seconds);
 }
 
 // Seconds of one training step that a shape costs its model: every use runs forward and
 // backward-weights, and backward-data unless it is the model's first layer.
+// A pass --impl did not run (NaN) counts as no time.
+double seconds_or_zero(double seconds) { return std::isnan(seconds) ? 0.0 : seconds; }
 double step_seconds(const Row& r, const Use& u) {
-  return double(u.count) * (r.forward + r.weights) + double(u.count - (u.first_layer ? 1 : 0)) * r.data;
+  return double(u.count) * (seconds_or_zero(r.forward) + seconds_or_zero(r.weights)) + double(u.count - (u.first_layer ? 1 : 0)) * seconds_or_zero(r.data);
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr,
                "conv_benchmark: %s\n"
                "usage: conv_benchmark [--model alexnet|vgg16|inception3|resnet50|resnet152|all] [--batch N]\n"
-               "                      [--threads N] [--filter TEXT] [--min_seconds S]\n",
+               "                      [--threads N] [--filter TEXT] [--min_seconds S] [--impl NAME]\n",
                message.c_str());
   std::exit(2);
 }
@@ -161,19 +216,20 @@ int main(int argc, char** argv) {
   index_t batch = 16;
   int threads = 2;
   double min_seconds = 0.3;
-  std::string filter, model = "all";
+  std::string filter, model = "all", impl;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i], value;
     if (flag == "--help" || flag == "-h") {
       std::printf("usage: conv_benchmark [--model alexnet|vgg16|inception3|resnet50|resnet152|all] [--batch N]\n"
-                  "                      [--threads N] [--filter TEXT] [--min_seconds S]\n");
+                  "                      [--threads N] [--filter TEXT] [--min_seconds S] [--impl NAME]\n"
+                  "implementations: %s\n", all_impl_names().c_str());
       return 0;
     }
     if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag.resize(eq);
     } else if (flag == "--model" || flag == "--batch" || flag == "--threads" || flag == "--filter" ||
-               flag == "--min_seconds") {
+               flag == "--min_seconds" || flag == "--impl") {
       if (i + 1 >= argc) usage_error(flag + " needs a value");
       value = argv[++i];
     }
@@ -182,9 +238,13 @@ int main(int argc, char** argv) {
     else if (flag == "--min_seconds") min_seconds = parse_seconds(flag, value);
     else if (flag == "--filter") filter = value;
     else if (flag == "--model") model = value;
+    else if (flag == "--impl") impl = value;
     else usage_error("unknown argument '" + std::string(argv[i]) + "'");
   }
 
+  if (!impl.empty() && pass_of(impl) == Pass::None)
+    usage_error("--impl: unknown implementation '" + impl + "' (valid: " + all_impl_names() + ")");
+  if (threads > parallel::kMaxThreads) usage_error("--threads must be at most " + std::to_string(parallel::kMaxThreads));
   std::vector<const Model*> selected;
   for (const Model& m : kModels)
     if (model == "all" || model == m.name) selected.push_back(&m);
@@ -216,16 +276,16 @@ int main(int argc, char** argv) {
       timed.push_back(std::move(r));
   if (timed.empty()) usage_error("no convolution of --model " + model + " matches --filter '" + filter + "'");
 
-  parallel::set_intra_threads(threads);
   const double peak = bench::measure_fma_peak_gflops(threads);
   std::printf("conv_benchmark: batch %ld, %d threads, FMA peak %.1f GFLOP/s (%s, measured now), model %s%s\n",
               long(batch), threads, peak, simd::isa_name, model.c_str(),
               filter.empty() ? "" : (", filter '" + filter + "'").c_str());
+  if (!impl.empty()) std::printf("implementation forced: %s\n", impl.c_str());
   std::fflush(stdout);
   const bool progress = isatty(fileno(stderr));
   for (std::size_t i = 0; i < timed.size(); ++i) {
     if (progress) std::fprintf(stderr, "\r\033[Ktiming %zu of %zu: %s", i + 1, timed.size(), timed[i].name.c_str());
-    time_passes(timed[i], min_seconds);
+    time_passes(timed[i], threads, min_seconds, impl);
   }
   if (progress) std::fprintf(stderr, "\r\033[K");
 
@@ -257,15 +317,19 @@ int main(int argc, char** argv) {
               "as %% of all the model's convolution time%s. With several models, n and share give\n"
               "one figure per model, in the order of the first column. @HxW is the input size.\n\n",
               filter.empty() ? "" : " (over the shapes timed)");
-  std::printf("%-*s  %-*s  %*s %13s %13s %13s  %*s\n", int(wm), "model(s)", int(wn), "convolution", int(wc), "n",
-              "forward", "bwd-data", "bwd-weights", int(ws), "share %");
+  std::printf("%-*s  %-*s  %*s %13s %13s %13s  %*s  %s\n", int(wm), "model(s)", int(wn), "convolution", int(wc), "n",
+              "forward", "bwd-data", "bwd-weights", int(ws), "share %", "implementations (forward, bwd-data, bwd-weights)");
   for (std::size_t i = 0; i < timed.size(); ++i) {
     const Row& r = timed[i];
     const Line& l = lines[i];
     const double gflop = r.shape.flops() / 1e9;
     std::printf("%-*s  %-*s  %*s ", int(wm), l.models.c_str(), int(wn), l.name.c_str(), int(wc), l.count.c_str());
-    for (double s : {r.forward, r.data, r.weights}) std::printf(" %7.1f %3.0f%%", gflop / s, 100 * gflop / s / peak);
-    std::printf("  %*s\n", int(ws), l.share.c_str());
+    for (double s : {r.forward, r.data, r.weights})
+      if (std::isnan(s))
+        std::printf(" %13s", "n/a");
+      else
+        std::printf(" %7.1f %3.0f%%", gflop / s, 100 * gflop / s / peak);
+    std::printf("  %*s  %s\n", int(ws), l.share.c_str(), r.impls.c_str());
   }
   bool any_first = false;
   for (const Row& r : timed)
@@ -282,9 +346,9 @@ int main(int argc, char** argv) {
       for (const Use& u : r.uses)
         if (u.model == m) {
           const index_t with_data = u.count - (u.first_layer ? 1 : 0);
-          f += double(u.count) * r.forward;
-          d += double(with_data) * r.data;
-          g += double(u.count) * r.weights;
+          f += double(u.count) * seconds_or_zero(r.forward);
+          d += double(with_data) * seconds_or_zero(r.data);
+          g += double(u.count) * seconds_or_zero(r.weights);
           flops += double(2 * u.count + with_data) * r.shape.flops();
           uses += u.count;
           ++shapes;

@@ -24,9 +24,12 @@ static double time_gemm(const Case& c, int threads, double min_seconds) {
   Rng rng(1);
   for (index_t i = 0; i < a.size(); ++i) a[i] = float(rng.uniform(-1, 1));
   for (index_t i = 0; i < b.size(); ++i) b[i] = float(rng.uniform(-1, 1));
+  parallel::WorkspaceArena workspace;
+  workspace.reserve(kernels::gemm_workspace<float>({c.m, c.n, c.k}, threads));
+  const parallel::Execution ex{threads, 1, workspace.view()};
   auto run = [&] {
     kernels::gemm<float>(kernels::Trans::No, kernels::Trans::No, c.m, c.n, c.k, 1.f, a.data(), c.k, b.data(), c.n,
-                         0.f, out.data(), c.n, threads);
+                         0.f, out.data(), c.n, ex);
   };
   const double best = bench::best_seconds(run, min_seconds, 3);
   return 2.0 * double(c.m) * double(c.n) * double(c.k) / best / 1e9;

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
     require(train.size() >= batch_size, "the training set has fewer images than one batch");
 
     auto net = make_model<models::MnistDeep>(models::MnistInput{}, batch_size);
+    net.set_threads(threads);
     net.init(seed);
     Trainer trainer(net, optim::Adam{.learning_rate = optim::Constant{learning_rate}}, seed);
     const index_t steps_per_epoch = train.size() / batch_size;  // a short last batch is skipped
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
     std::printf("mnist_deep: %lld parameters, %.1f MFLOP forward per image; %lld train / %lld test images, "
                 "batch %lld, Adam %g, %d threads\n",
                 (long long)net.num_params, net.flops_per_image / 1e6, (long long)train.size(), (long long)test.size(),
-                (long long)batch_size, learning_rate, parallel::intra_threads());
+                (long long)batch_size, learning_rate, net.intra_threads());
 
     Tensor<float> images;
     std::vector<std::int32_t> labels;

@@ -21,6 +21,7 @@
 #include "tinycnn/bench/omp_environment.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
+#include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/parallel/threads.hpp"
 
 namespace {
@@ -223,8 +224,8 @@ int main(int argc, char** argv) {
     omp_set_num_threads(intra_threads);
     parallel::set_intra_threads(intra_threads);
   }
-  parallel::set_inter_threads(inter_threads);
-  o.threads = parallel::intra_threads();
+  o.threads = parallel::resolve_threads(intra_threads, "--num_intra_threads");
+  o.inter_threads = inter_threads;
   o.model = std::string(entry->name);
   o.forward_only = forward_only;
   o.per_layer = per_layer;
@@ -235,7 +236,7 @@ int main(int argc, char** argv) {
   o.header_extra = {
       {"Threads", bench::strprintf("intra %d (%s), inter %d (%s)", o.threads,
                                    intra_threads > 0 ? "--num_intra_threads" : "library's pick: all OpenMP threads",
-                                   parallel::inter_threads(),
+                                   std::max(inter_threads, 1),
                                    inter_threads > 0 ? "--num_inter_threads" : "library's pick")},
       {"OpenMP", omp_line},
       {"OpenMP now", bench::strprintf("max threads %d, procs %d, proc_bind %s, OMP_PLACES=%s, OMP_WAIT_POLICY=%s, "

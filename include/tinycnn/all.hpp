@@ -13,7 +13,9 @@
 #include "tinycnn/kernels/gemm.hpp"
 
 #include "tinycnn/parallel/branches.hpp"
+#include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/parallel/threads.hpp"
+#include "tinycnn/parallel/workspace.hpp"
 
 #include "tinycnn/layers/batch_norm.hpp"
 #include "tinycnn/layers/conv2d.hpp"

@@ -21,7 +21,7 @@ set(dashes "----------------------------------------------------------------")
 # The kinds of line, each a whole-line pattern; "wrote <JSON>" is compared as a string instead,
 # as the path is no pattern.
 set(kinds header_model header_mode header_batch header_per_device header_num_batches header_end repetition warm_up
-          warm_up_done heading step dashes total memory achieved summary summary_repetition summary_mean)
+          warm_up_done heading step dashes total memory plan achieved summary summary_repetition summary_mean)
 set(re_header_model "^Model:       ${MODEL}$")
 set(re_header_mode "^Mode:        training$")
 set(re_header_batch "^Batch size:  ${BATCH} global$")
@@ -36,6 +36,7 @@ set(re_step "^([0-9]+)\timages/sec: ${num} \\+/- ${num} \\(jitter = ${num}\\)\t(
 set(re_dashes "^${dashes}$")
 set(re_total "^total images/sec: [0-9]+\\.[0-9][0-9]$")
 set(re_memory "^peak resident memory: ${num} MiB$")
+set(re_plan "^memory plan: activations ${num} MiB, parameters ${num} MiB, gradients ${num} MiB, backward scratch ${num} MiB, kernel workspace ${num} MiB, optimizer state ${num} MiB, batch-norm statistics ${num} MiB: ${num} MiB$")
 set(re_achieved "^achieved: ${num} GFLOP/s = ${num} % of the ${num} GFLOP/s FMA peak of [0-9]+ threads \\(training = 3 x forward FLOPs, the usual approximation; a multiply-add is 2 FLOPs\\)$")
 set(re_summary "^Summary over ${REPETITIONS} repetitions \\(the report's protocol: mean, error bar max - min\\)$")
 set(re_summary_repetition "^repetition [0-9]+\timages/sec: [0-9]+\\.[0-9][0-9]$")
@@ -101,7 +102,7 @@ endif()
 math(EXPR n_dash_lines "2 * ${REPETITIONS}")
 foreach(pair header_model=1 header_mode=1 header_batch=1 header_per_device=1 header_num_batches=1 header_end=1
              repetition=${n_reps_announced} warm_up=${REPETITIONS} warm_up_done=${REPETITIONS}
-             heading=${REPETITIONS} dashes=${n_dash_lines} total=${REPETITIONS} memory=${REPETITIONS}
+             heading=${REPETITIONS} dashes=${n_dash_lines} total=${REPETITIONS} memory=${REPETITIONS} plan=${REPETITIONS}
              achieved=${REPETITIONS} summary=${n_summary_lines} summary_repetition=${n_reps_announced}
              summary_mean=${n_summary_lines} wrote=1)
   string(REPLACE "=" ";" pair "${pair}")

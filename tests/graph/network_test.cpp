@@ -1,6 +1,8 @@
 // Network's planning: what it allocates when.
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <type_traits>
 #include <vector>
 
@@ -74,4 +76,66 @@ TEST_CASE("a flat chain computes what the nested one does; its two scratch buffe
   // before it keeps its dx in its own output, so the first pool takes buffer 0 again (8x8x4 =
   // 256). Two buffers of the largest, 256, would need 2 x 256.
   CHECK(flat.backward_scratch_bytes() == (256 + 96) * 3 * sizeof(float));
+}
+
+TEST_CASE("the kernel workspace is planned: forward's at planning, backward's added by the first backward") {
+  auto net = make_model<Small>(Input<9, 9, 3>{}, 4);
+  net.set_threads(2);
+  net.init(1);
+  const std::size_t forward_need = net.planned_workspace_bytes(false);
+  const std::size_t training_need = net.planned_workspace_bytes(true);
+  CHECK(forward_need > 0);  // the convolutions pack their weights
+  CHECK(training_need >= forward_need);
+  CHECK(net.workspace_bytes() == forward_need);
+  std::vector<float> x(4 * 9 * 9 * 3, 0.5f), dlogits(4 * 3, 0.1f);
+  Context ctx;
+  net.forward(x.data(), ctx);
+  CHECK(net.workspace_bytes() == forward_need);
+  CHECK(ctx.exec.intra == 2);
+  CHECK(ctx.exec.workspace.size() == forward_need);
+  net.backward(x.data(), dlogits.data(), ctx);
+  CHECK(net.workspace_bytes() == training_need);
+  // Planning again follows a new thread count, and the passes run with it.
+  net.set_threads(3);
+  CHECK(net.intra_threads() == 3);
+  CHECK(net.workspace_bytes() == net.planned_workspace_bytes(false));
+  net.forward(x.data(), ctx);
+  CHECK(ctx.exec.intra == 3);
+  // A convolution's direct path packs a tile per thread: its plan grows with the threads.
+  const kernels::ConvShape conv = net.root().get<0>().conv_shape();
+  CHECK(kernels::conv_forward_workspace<float>(conv, 3) > kernels::conv_forward_workspace<float>(conv, 2));
+}
+
+TEST_CASE("thread counts out of range are refused with a message") {
+  auto net = make_model<Small>(Input<5, 5, 2>{}, 1);
+  CHECK_THROWS_WITH_AS(net.set_threads(-1), "tinycnn: intra-op thread count must be between 0 and 1024, got -1", Error);
+  CHECK_THROWS_WITH_AS(net.set_threads(100000), "tinycnn: intra-op thread count must be between 0 and 1024, got 100000",
+                       Error);
+  CHECK_THROWS_WITH_AS(net.set_threads(1, 5000), "tinycnn: inter-op thread count must be between 0 and 1024, got 5000",
+                       Error);
+  net.set_threads(0);  // the library picks: what OpenMP would use
+  CHECK(net.intra_threads() == omp_get_max_threads());
+}
+
+TEST_CASE("the memory plan counts each buffer once, by purpose") {
+  auto net = make_model<Small>(Input<5, 5, 2>{}, 3);
+  net.set_threads(2);
+  net.init(1);
+  // Outputs: conv 3x5x5x4 and 3x5x5x6, the dense 3x3; both ReLUs run in place, Flatten
+  // forwards its input.
+  MemoryPlan m = net.memory();
+  CHECK(m.activations == (300 + 450 + 9) * sizeof(float));
+  CHECK(m.parameters == net.parameters().size_bytes());
+  CHECK(m.gradients == net.gradients().size_bytes());
+  CHECK(m.state == 0);
+  CHECK(m.backward_scratch == 0);
+  CHECK(m.workspace == net.planned_workspace_bytes(false));
+  std::vector<float> x(3 * 5 * 5 * 2, 0.5f), dlogits(3 * 3, 0.1f);
+  Context ctx;
+  net.forward(x.data(), ctx);
+  net.backward(x.data(), dlogits.data(), ctx);
+  m = net.memory();
+  CHECK(m.backward_scratch == net.backward_scratch_bytes());
+  CHECK(m.workspace == net.planned_workspace_bytes(true));
+  CHECK(m.total() == m.activations + m.parameters + m.gradients + m.backward_scratch + m.workspace + m.state);
 }

@@ -2,6 +2,7 @@
 
 #include "reference/activation_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/activation.hpp"
 
 using namespace tinycnn;
@@ -30,26 +31,26 @@ TEST_CASE_TEMPLATE("relu forward and backward match the reference", T, float, do
     auto dy = test::random_vector<T>(n, rng);
     x[0] = T(0);  // exactly zero: no gradient, output 0
     std::vector<T> y(x.size()), dx(x.size());
-    kernels::relu_forward(x.data(), y.data(), n);
+    kernels::relu_forward(x.data(), y.data(), n, test::exec());
     // max and select are exact: measured worst 0 (AVX-512 and AVX2).
     test::check_close(y, reference::relu(x.data(), n), 0.0, "relu forward");
-    kernels::relu_backward(y.data(), dy.data(), dx.data(), n);
+    kernels::relu_backward(y.data(), dy.data(), dx.data(), n, test::exec());
     test::check_close(dx, reference::relu_backward(y.data(), dy.data(), n), 0.0, "relu backward");
     CHECK(dx[0] == T(0));
 
     // In place, both directions.
     std::vector<T> inplace = x;
-    kernels::relu_forward(inplace.data(), inplace.data(), n);
+    kernels::relu_forward(inplace.data(), inplace.data(), n, test::exec());
     CHECK(inplace == y);
     std::vector<T> g = dy;
-    kernels::relu_backward(y.data(), g.data(), g.data(), n);
+    kernels::relu_backward(y.data(), g.data(), g.data(), n, test::exec());
     CHECK(g == dx);
   }
 }
 
 TEST_CASE("relu maps NaN to 0 in the SIMD body and in the tail alike") {
   std::vector<float> x(11, std::nanf("")), y(11, 1.f);
-  kernels::relu_forward(x.data(), y.data(), 11);
+  kernels::relu_forward(x.data(), y.data(), 11, test::exec());
   for (float v : y) CHECK(v == 0.f);
 }
 
@@ -60,13 +61,13 @@ TEST_CASE("relu backward matches finite differences") {
   auto g = test::random_vector<double>(n, rng);
   std::vector<double> y(x.size()), dx(x.size());
   auto loss = [&] {
-    kernels::relu_forward(x.data(), y.data(), n);
+    kernels::relu_forward(x.data(), y.data(), n, test::exec());
     double s = 0;
     for (index_t i = 0; i < n; ++i) s += g[std::size_t(i)] * y[std::size_t(i)];
     return s;
   };
   auto numeric = test::numeric_gradient(loss, x.data(), n);
   loss();
-  kernels::relu_backward(y.data(), g.data(), dx.data(), n);
+  kernels::relu_backward(y.data(), g.data(), dx.data(), n, test::exec());
   test::check_close(dx, numeric, 5e-10, "relu dx");  // measured worst 2.5e-11 (AVX-512), 6.7e-11 (AVX2)
 }

@@ -2,6 +2,7 @@
 
 #include "reference/bias_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/bias.hpp"
 
 using namespace tinycnn;
@@ -21,17 +22,17 @@ TEST_CASE_TEMPLATE("bias add and its backward match the reference", T, float, do
     auto x = test::random_vector<T>(rows * c, rng);
     auto bias = test::random_vector<T>(c, rng);
     std::vector<T> y(x.size());
-    kernels::bias_add_forward(x.data(), bias.data(), y.data(), rows, c);
+    kernels::bias_add_forward(x.data(), bias.data(), y.data(), rows, c, test::exec());
     auto want = reference::bias_add(x.data(), bias.data(), rows, c);
     // One rounding: measured worst 3.0e-8 (float), 0 (double), both widths.
     test::check_close(y, want, test::by_type<T>(1.2e-7, 2.3e-16), "bias forward");
     std::vector<T> inplace = x;
-    kernels::bias_add_forward(inplace.data(), bias.data(), inplace.data(), rows, c);
+    kernels::bias_add_forward(inplace.data(), bias.data(), inplace.data(), rows, c, test::exec());
     CHECK(inplace == y);
 
     auto dy = test::random_vector<T>(rows * c, rng);
     std::vector<T> db(static_cast<std::size_t>(c), T(99));  // overwritten, not accumulated
-    kernels::bias_add_backward(dy.data(), db.data(), rows, c);
+    kernels::bias_add_backward(dy.data(), db.data(), rows, c, test::exec());
     // A sum of `rows` terms of size 1: the error bound grows with the count.
     // Measured worst 4.0e-6 (float), 9.3e-15 (double).
     test::check_close(db, reference::bias_add_backward(dy.data(), rows, c), test::by_type<T>(2e-5, 5e-14),
@@ -47,12 +48,12 @@ TEST_CASE("bias backward matches finite differences") {
   auto g = test::random_vector<double>(rows * c, rng);
   std::vector<double> y(x.size()), db(bias.size());
   auto loss = [&] {
-    kernels::bias_add_forward(x.data(), bias.data(), y.data(), rows, c);
+    kernels::bias_add_forward(x.data(), bias.data(), y.data(), rows, c, test::exec());
     double s = 0;
     for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
     return s;
   };
-  kernels::bias_add_backward(g.data(), db.data(), rows, c);
+  kernels::bias_add_backward(g.data(), db.data(), rows, c, test::exec());
   // Finite differences: measured worst 1.2e-10 and 1.5e-10 on both widths.
   test::check_close(db, test::numeric_gradient(loss, bias.data(), c), 1e-9, "dbias");
   test::check_close(test::numeric_gradient(loss, x.data(), rows * c), g, 1e-9, "dx is dy");

@@ -2,6 +2,7 @@
 
 #include "reference/concat_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/concat.hpp"
 
 using namespace tinycnn;
@@ -24,7 +25,7 @@ TEST_CASE_TEMPLATE("channel concat and split match the reference", T, float, dou
     for (index_t c : channels) xs.push_back(test::random_vector<T>(rows * c, rng));
     for (auto& x : xs) ptrs.push_back(x.data());
     std::vector<T> y(static_cast<std::size_t>(rows * total));
-    kernels::concat_channels_forward(std::span<const T* const>(ptrs), channels, y.data(), rows);
+    kernels::concat_channels_forward(std::span<const T* const>(ptrs), channels, y.data(), rows, test::exec());
     test::check_close(y, reference::concat_channels(xs, channels, rows), 0.0, "concat");
 
     auto dy = test::random_vector<T>(rows * total, rng);
@@ -34,7 +35,7 @@ TEST_CASE_TEMPLATE("channel concat and split match the reference", T, float, dou
     for (auto& g : grads) gptrs.push_back(g.data());
     const std::size_t skipped = rng.below(parts + 1);  // == parts: none skipped
     if (skipped < parts) gptrs[skipped] = nullptr;
-    kernels::concat_channels_backward(dy.data(), rows, channels, std::span<T* const>(gptrs));
+    kernels::concat_channels_backward(dy.data(), rows, channels, std::span<T* const>(gptrs), test::exec());
     auto want = reference::split_channels(dy.data(), channels, rows);
     for (std::size_t i = 0; i < parts; ++i) {
       if (i == skipped)
@@ -49,7 +50,7 @@ TEST_CASE("channel concat refuses mismatched lists") {
   std::vector<float> a(4), y(8);
   std::vector<const float*> ptrs = {a.data()};
   std::vector<index_t> channels = {2, 2};
-  CHECK_THROWS_AS(kernels::concat_channels_forward<float>(ptrs, channels, y.data(), 2), Error);
+  CHECK_THROWS_AS(kernels::concat_channels_forward<float>(ptrs, channels, y.data(), 2, test::exec()), Error);
 }
 
 TEST_CASE("channel concat backward matches finite differences") {
@@ -63,7 +64,7 @@ TEST_CASE("channel concat backward matches finite differences") {
   auto loss = [&] {
     std::vector<const double*> ptrs;
     for (auto& x : xs) ptrs.push_back(x.data());
-    kernels::concat_channels_forward<double>(ptrs, channels, y.data(), rows);
+    kernels::concat_channels_forward<double>(ptrs, channels, y.data(), rows, test::exec());
     double s = 0;
     for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
     return s;
@@ -72,7 +73,7 @@ TEST_CASE("channel concat backward matches finite differences") {
   std::vector<double*> gptrs;
   for (index_t c : channels) grads.emplace_back(static_cast<std::size_t>(rows * c));
   for (auto& d : grads) gptrs.push_back(d.data());
-  kernels::concat_channels_backward<double>(g.data(), rows, channels, gptrs);
+  kernels::concat_channels_backward<double>(g.data(), rows, channels, gptrs, test::exec());
   for (std::size_t i = 0; i < xs.size(); ++i)
     // Measured worst 1.5e-10, both widths.
     test::check_close(grads[i], test::numeric_gradient(loss, xs[i].data(), index_t(xs[i].size())), 1e-9,

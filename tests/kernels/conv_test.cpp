@@ -2,6 +2,7 @@
 
 #include "reference/conv_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/conv.hpp"
 
 using namespace tinycnn;
@@ -38,24 +39,100 @@ std::string describe(const kernels::ConvShape& s) {
          std::to_string(s.out_c);
 }
 
+// The three passes of one shape, run by the dispatcher and by every listed implementation that
+// accepts the shape (forced by name), each with exactly the workspace it plans and `threads`
+// threads, against the double oracle. beta = 1 accumulates onto what the output held.
 template <class T>
-void check_conv(const kernels::ConvShape& s, Rng& rng, double tol) {
+void check_conv(const kernels::ConvShape& s, Rng& rng, double tol, int threads = 2) {
   const Window& g = s.win;
   auto x = test::random_vector<T>(s.batch * g.in_h * g.in_w * s.in_c, rng);
   auto w = test::random_vector<T>(s.patch() * s.out_c, rng);
   auto dy = test::random_vector<T>(s.pixels() * s.out_c, rng);
-  const double scaled = tol * double(s.patch() + s.out_c);
-
-  std::vector<T> y(dy.size());
-  kernels::conv_forward(s, x.data(), w.data(), y.data());
-  test::check_close(y, reference::conv_forward(s, x.data(), w.data()), scaled, "forward " + describe(s));
-
+  auto y0 = test::random_vector<T>(s.pixels() * s.out_c, rng);
+  auto dw0 = test::random_vector<T>(s.patch() * s.out_c, rng);
+  const double scaled = tol * double(s.patch() + s.out_c), wtol = tol * double(s.pixels() + 1);
+  const std::vector<double> y_ref = reference::conv_forward(s, x.data(), w.data());
   auto [dx_ref, dw_ref] = reference::conv_backward(s, x.data(), w.data(), dy.data());
-  std::vector<T> dx(x.size(), T(7)), dw(w.size());  // dx is overwritten, whatever it held
-  kernels::conv_backward_data(s, dy.data(), w.data(), dx.data());
-  kernels::conv_backward_weights(s, x.data(), dy.data(), dw.data());
-  test::check_close(dx, dx_ref, scaled, "backward data " + describe(s));
-  test::check_close(dw, dw_ref, tol * double(s.pixels() + 1), "backward weights " + describe(s));
+  auto plus = [](const std::vector<double>& a, const std::vector<T>& b) {
+    std::vector<double> r(a);
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] += double(b[i]);
+    return r;
+  };
+  const std::string where = describe(s) + " threads=" + std::to_string(threads);
+
+  auto forward = [&](std::string_view impl) {
+    test::KernelRun run(threads, kernels::conv_forward_workspace<T>(s, threads, impl));
+    std::vector<T> y(dy.size(), T(3));
+    kernels::conv_forward(s, x.data(), w.data(), y.data(), T(0), run.exec(), impl);  // overwrites
+    test::check_close(y, y_ref, scaled, "forward " + std::string(impl) + " " + where);
+    y = y0;
+    kernels::conv_forward(s, x.data(), w.data(), y.data(), T(1), run.exec(), impl);
+    test::check_close(y, plus(y_ref, y0), scaled + tol, "forward, beta 1 " + std::string(impl) + " " + where);
+  };
+  auto backward_data = [&](std::string_view impl) {
+    test::KernelRun run(threads, kernels::conv_backward_data_workspace<T>(s, threads, impl));
+    std::vector<T> dx(x.size(), T(7));  // overwritten, whatever it held
+    kernels::conv_backward_data(s, dy.data(), w.data(), dx.data(), run.exec(), impl);
+    test::check_close(dx, dx_ref, scaled, "backward data " + std::string(impl) + " " + where);
+  };
+  auto backward_weights = [&](std::string_view impl) {
+    test::KernelRun run(threads, kernels::conv_backward_weights_workspace<T>(s, threads, impl));
+    std::vector<T> dw(w.size(), T(5));
+    kernels::conv_backward_weights(s, x.data(), dy.data(), dw.data(), T(0), run.exec(), impl);
+    test::check_close(dw, dw_ref, wtol, "backward weights " + std::string(impl) + " " + where);
+    dw = dw0;
+    kernels::conv_backward_weights(s, x.data(), dy.data(), dw.data(), T(1), run.exec(), impl);
+    test::check_close(dw, plus(dw_ref, dw0), wtol + tol, "backward weights, beta 1 " + std::string(impl) + " " + where);
+  };
+  forward({});
+  backward_data({});
+  backward_weights({});
+  kernels::ConvForwardImpls::for_each([&](auto impl) {
+    if (decltype(impl)::accepts(s)) forward(decltype(impl)::name);
+  });
+  kernels::ConvBackwardDataImpls::for_each([&](auto impl) {
+    if (decltype(impl)::accepts(s)) backward_data(decltype(impl)::name);
+  });
+  kernels::ConvBackwardWeightsImpls::for_each([&](auto impl) {
+    if (decltype(impl)::accepts(s)) backward_weights(decltype(impl)::name);
+  });
+}
+
+// Shapes from several families, so that every implementation's predicate meets shapes it
+// accepts: general windows, pointwise convolutions with many channels on either side, and
+// strided 1x1 (ResNet v1's downsampling).
+kernels::ConvShape random_listed_shape(Rng& rng) {
+  auto channels = [&] { return rng.below(3) == 0 ? 257 + index_t(rng.below(40)) : 1 + index_t(rng.below(24)); };
+  switch (rng.below(3)) {
+    case 0:
+      return {1 + index_t(rng.below(2)), channels(), channels(),
+              make_window(1 + index_t(rng.below(6)), 1 + index_t(rng.below(9)), 1, 1, 1, 1, Padding::Same)};
+    case 1: {
+      const index_t sh = 1 + index_t(rng.below(3)), sw = 1 + index_t(rng.below(3));
+      return {1 + index_t(rng.below(3)), 1 + index_t(rng.below(20)), 1 + index_t(rng.below(40)),
+              make_window(2 + index_t(rng.below(9)), 2 + index_t(rng.below(12)), 1, 1, sh, sw,
+                          rng.below(2) ? Padding::Same : Padding::Valid)};
+    }
+    default:
+      return random_conv(rng);
+  }
+}
+
+// For each implementation of List: `wanted` random shapes it accepts, checked at 1 and 2 threads.
+template <class List, class T>
+void check_every_implementation(Rng& rng, int wanted) {
+  List::for_each([&](auto impl) {
+    using I = decltype(impl);
+    int found = 0;
+    for (int draw = 0; draw < 4000 && found < wanted; ++draw) {
+      const kernels::ConvShape s = random_listed_shape(rng);
+      if (s.win.out_h <= 0 || s.win.out_w <= 0 || !I::accepts(s)) continue;
+      ++found;
+      check_conv<T>(s, rng, per_term<T>(), 1 + found % 2);
+    }
+    INFO("implementation ", I::name);
+    CHECK(found == wanted);  // a predicate no shape of these families meets would go untested
+  });
 }
 
 }  // namespace
@@ -113,53 +190,55 @@ TEST_CASE_TEMPLATE("the direct forward agrees on images wide enough for its unpa
     s.win = make_window(kh + index_t(rng.below(12)), kw + 12 + index_t(rng.below(30)), kh, kw, sh, sw,
                         static_cast<Padding>(rng.below(3)), index_t(rng.below(3)), index_t(rng.below(3)));
     if (s.win.out_h <= 0 || s.win.out_w <= 0) continue;
-    const Window& g = s.win;
-    auto x = test::random_vector<T>(s.batch * g.in_h * g.in_w * s.in_c, rng);
-    auto w = test::random_vector<T>(s.patch() * s.out_c, rng);
-    std::vector<T> y(s.pixels() * s.out_c, T(3));
-    auto expected = reference::conv_forward(s, x.data(), w.data());
-    kernels::conv_forward_direct(s, x.data(), w.data(), y.data(), T(0));  // overwrites
-    test::check_close(y, expected, tol * double(s.patch()), "direct forward " + describe(s));
-    // beta = 1 accumulates onto what y holds.
-    kernels::conv_forward_direct(s, x.data(), w.data(), y.data(), T(1));
-    for (auto& e : expected) e *= 2;
-    test::check_close(y, expected, 2 * tol * double(s.patch()), "direct forward, beta 1 " + describe(s));
+    check_conv<T>(s, rng, tol, 1 + trial % 3);
   }
 }
 
-TEST_CASE_TEMPLATE("both weight-gradient orientations and the pointwise direct forward agree", T, float, double) {
-  // conv_backward_weights picks patch rows or channel rows by shape; each must be right on any.
+TEST_CASE_TEMPLATE("every listed convolution implementation matches the reference on shapes it accepts", T, float,
+                   double) {
   Rng rng(31);
-  const double tol = per_term<T>();
-  for (int trial = 0; trial < 40; ++trial) {
-    auto s = trial % 4 == 0 ? kernels::ConvShape{1 + index_t(rng.below(3)), 1 + index_t(rng.below(40)),
-                                                 1 + index_t(rng.below(70)),
-                                                 make_window(1 + index_t(rng.below(9)), 6 + index_t(rng.below(20)),
-                                                             1, 1, 1, 1, Padding::Same)}
-                            : random_conv(rng);
-    if (s.win.out_h <= 0 || s.win.out_w <= 0) continue;
-    const Window& g = s.win;
-    auto x = test::random_vector<T>(s.batch * g.in_h * g.in_w * s.in_c, rng);
-    auto w = test::random_vector<T>(s.patch() * s.out_c, rng);
-    auto dy = test::random_vector<T>(s.pixels() * s.out_c, rng);
-    auto dw_ref = reference::conv_backward(s, x.data(), w.data(), dy.data()).second;
-    const double wtol = tol * double(s.pixels() + 1);
-    std::vector<T> dw(w.size(), T(5));
-    kernels::conv_backward_weights_patch_rows(s, x.data(), dy.data(), dw.data(), T(0));
-    test::check_close(dw, dw_ref, wtol, "patch rows " + describe(s));
-    std::fill(dw.begin(), dw.end(), T(5));
-    kernels::conv_backward_weights_channel_rows(s, x.data(), dy.data(), dw.data(), T(0));
-    test::check_close(dw, dw_ref, wtol, "channel rows " + describe(s));
-    kernels::conv_backward_weights_channel_rows(s, x.data(), dy.data(), dw.data(), T(1));  // accumulates
-    for (auto& e : dw_ref) e *= 2;
-    test::check_close(dw, dw_ref, 2 * wtol, "channel rows, beta 1 " + describe(s));
-    if (s.is_pointwise()) {
-      std::vector<T> y(dy.size());
-      kernels::conv_forward_direct(s, x.data(), w.data(), y.data(), T(0));
-      test::check_close(y, reference::conv_forward(s, x.data(), w.data()), tol * double(s.patch()),
-                        "pointwise direct forward " + describe(s));
-    }
-  }
+  check_every_implementation<kernels::ConvForwardImpls, T>(rng, 6);
+  check_every_implementation<kernels::ConvBackwardDataImpls, T>(rng, 6);
+  check_every_implementation<kernels::ConvBackwardWeightsImpls, T>(rng, 6);
+}
+
+TEST_CASE("the dispatcher picks the first implementation that accepts, and the reference is last") {
+  const kernels::ConvShape pointwise_wide{1, 300, 300, make_window(4, 4, 1, 1, 1, 1, Padding::Same)};
+  CHECK(std::string(kernels::conv_forward_choice(pointwise_wide)) == "fwd_pointwise_gemm");
+  CHECK(std::string(kernels::conv_backward_data_choice(pointwise_wide)) == "bwd_data_pointwise_gemm");
+  CHECK(std::string(kernels::conv_backward_weights_choice(pointwise_wide)) == "bwd_weights_patch_rows");
+  const kernels::ConvShape strided3x3{1, 8, 16, make_window(9, 9, 3, 3, 2, 2, Padding::Same)};
+  CHECK(std::string(kernels::conv_forward_choice(strided3x3)) == "fwd_direct");
+  CHECK(std::string(kernels::conv_backward_data_choice(strided3x3)) == "bwd_data_col2im");
+  CHECK(std::string(kernels::conv_backward_weights_choice(strided3x3)) == "bwd_weights_channel_rows");
+  const kernels::ConvShape strided1x1{1, 8, 16, make_window(9, 9, 1, 1, 2, 2, Padding::Valid)};
+  CHECK(std::string(kernels::conv_backward_data_choice(strided1x1)) == "bwd_data_pointwise_strided");
+  CHECK(kernels::ConvForwardImpls::names.back() == "fwd_reference");
+  CHECK(kernels::ConvBackwardDataImpls::names.back() == "bwd_data_reference");
+  CHECK(kernels::ConvBackwardWeightsImpls::names.back() == "bwd_weights_reference");
+}
+
+TEST_CASE("forcing an implementation: unknown names and refused problems are errors, not wrong results") {
+  const kernels::ConvShape s{1, 3, 4, make_window(5, 5, 3, 3, 1, 1, Padding::Same)};
+  std::vector<float> x(75), w(108), y(100);
+  test::KernelRun run(1, kernels::conv_forward_workspace<float>(s, 1));
+  CHECK_THROWS_WITH_AS(kernels::conv_forward(s, x.data(), w.data(), y.data(), 0.f, run.exec(), "fwd_winograd"),
+                       "tinycnn: unknown implementation 'fwd_winograd' (valid: fwd_pointwise_gemm, fwd_direct, "
+                       "fwd_reference)",
+                       Error);
+  CHECK_THROWS_WITH_AS(kernels::conv_forward(s, x.data(), w.data(), y.data(), 0.f, run.exec(), "fwd_pointwise_gemm"),
+                       "tinycnn: implementation 'fwd_pointwise_gemm' does not accept this problem", Error);
+}
+
+TEST_CASE("a kernel given less workspace than it plans refuses to run") {
+  const kernels::ConvShape s{1, 3, 4, make_window(5, 5, 3, 3, 1, 1, Padding::Same)};
+  std::vector<float> x(75), w(108), y(100);
+  const std::size_t planned = kernels::conv_forward_workspace<float>(s, 2, "fwd_direct");
+  REQUIRE(planned >= 128);
+  test::KernelRun short_run(2, planned - 64);
+  CHECK_THROWS_AS(kernels::conv_forward(s, x.data(), w.data(), y.data(), 0.f, short_run.exec(), "fwd_direct"), Error);
+  test::KernelRun exact(2, planned);
+  CHECK_NOTHROW(kernels::conv_forward(s, x.data(), w.data(), y.data(), 0.f, exact.exec(), "fwd_direct"));
 }
 
 TEST_CASE_TEMPLATE("strided 1x1 convolutions (ResNet v1's downsampling) agree", T, float, double) {
@@ -179,8 +258,9 @@ TEST_CASE_TEMPLATE("strided 1x1 convolutions (ResNet v1's downsampling) agree", 
 
 TEST_CASE("convolution shapes that cross GEMM blocks, batch below and above the thread count") {
   Rng rng(11);
+  // Three threads: the per-image col2im path needs batch >= threads; batch 1 and 2 take the shared one.
   // patch = 3*3*40 = 360 > KC, pixels well past one MC block; batch 1 takes the serial col2im path.
-  check_conv<float>({1, 40, 70, make_window(13, 11, 3, 3, 1, 1, Padding::Same)}, rng, per_term<float>());
-  check_conv<float>({3, 40, 70, make_window(13, 11, 3, 3, 2, 2, Padding::Same)}, rng, per_term<float>());
-  check_conv<float>({2, 3, 16, make_window(23, 23, 7, 7, 2, 2, Padding::Same)}, rng, per_term<float>());
+  check_conv<float>({1, 40, 70, make_window(13, 11, 3, 3, 1, 1, Padding::Same)}, rng, per_term<float>(), 3);
+  check_conv<float>({3, 40, 70, make_window(13, 11, 3, 3, 2, 2, Padding::Same)}, rng, per_term<float>(), 3);
+  check_conv<float>({2, 3, 16, make_window(23, 23, 7, 7, 2, 2, Padding::Same)}, rng, per_term<float>(), 3);
 }

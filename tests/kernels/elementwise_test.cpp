@@ -2,6 +2,7 @@
 
 #include "reference/elementwise_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
 
 using namespace tinycnn;
@@ -20,7 +21,7 @@ TEST_CASE_TEMPLATE("elementwise kernels match the reference", T, float, double) 
     auto b = test::random_vector<T>(n, rng);
     std::vector<T> y(a.size());
 
-    kernels::add(a.data(), b.data(), y.data(), n);
+    kernels::add(a.data(), b.data(), y.data(), n, test::exec());
     auto want = reference::add(a.data(), b.data(), n);
     // One rounding (axpy: one fused rounding): measured worst 3.0e-8 (axpy 3.9e-8) in float, 0 in
     // double, both widths.
@@ -28,24 +29,24 @@ TEST_CASE_TEMPLATE("elementwise kernels match the reference", T, float, double) 
     test::check_close(y, want, one_rounding, "add");
 
     std::vector<T> acc = a;  // the accumulate form, and add with y aliasing a
-    kernels::add_inplace(acc.data(), b.data(), n);
+    kernels::add_inplace(acc.data(), b.data(), n, test::exec());
     test::check_close(acc, want, one_rounding, "add_inplace");
 
     const T alpha = T(rng.uniform(-2, 2));
     std::vector<T> z = b;
-    kernels::axpy(alpha, a.data(), z.data(), n);
+    kernels::axpy(alpha, a.data(), z.data(), n, test::exec());
     test::check_close(z, reference::axpy(double(alpha), a.data(), b.data(), n), 2 * one_rounding, "axpy");
 
     z = a;
-    kernels::scale(z.data(), alpha, n);
+    kernels::scale(z.data(), alpha, n, test::exec());
     test::check_close(z, reference::scale(a.data(), double(alpha), n), one_rounding, "scale");
 
-    kernels::copy(a.data(), y.data(), n);
+    kernels::copy(a.data(), y.data(), n, test::exec());
     CHECK(y == a);
-    kernels::copy(y.data(), y.data(), n);
+    kernels::copy(y.data(), y.data(), n, test::exec());
     CHECK(y == a);
 
-    kernels::fill(y.data(), T(2.5), n);
+    kernels::fill(y.data(), T(2.5), n, test::exec());
     CHECK(std::all_of(y.begin(), y.end(), [](T v) { return v == T(2.5); }));
   }
 }
@@ -58,7 +59,7 @@ TEST_CASE("the gradient of a sum reaches both addends unchanged (finite differen
   auto g = test::random_vector<double>(n, rng);
   std::vector<double> y(a.size());
   auto loss = [&] {
-    kernels::add(a.data(), b.data(), y.data(), n);
+    kernels::add(a.data(), b.data(), y.data(), n, test::exec());
     double s = 0;
     for (index_t i = 0; i < n; ++i) s += g[std::size_t(i)] * y[std::size_t(i)];
     return s;

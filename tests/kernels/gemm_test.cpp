@@ -2,6 +2,7 @@
 
 #include "reference/conv_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/gemm.hpp"
 
 using namespace tinycnn;
@@ -13,9 +14,11 @@ constexpr double per_term() {
   return test::by_type<T>(2e-7, 5e-16);
 }
 
+// C = alpha op(A) op(B) + beta C by the named implementation (empty: the dispatcher's pick),
+// with exactly the workspace it plans.
 template <class T>
 void check_gemm(Rng& rng, index_t M, index_t N, index_t K, bool ta, bool tb, T alpha, T beta, int threads,
-                double tol) {
+                double tol, std::string_view impl = {}) {
   index_t lda = (ta ? M : K) + index_t(rng.below(3));  // leading dimensions wider than the matrix
   index_t ldb = (tb ? K : N) + index_t(rng.below(3));
   index_t ldc = N + index_t(rng.below(3));
@@ -26,14 +29,15 @@ void check_gemm(Rng& rng, index_t M, index_t N, index_t K, bool ta, bool tb, T a
   for (index_t i = 0; i < M; ++i)
     for (index_t j = 0; j < N; ++j)
       want[std::size_t(i * N + j)] = double(alpha) * want[std::size_t(i * N + j)] + double(beta) * double(C[std::size_t(i * ldc + j)]);
+  test::KernelRun run(threads, kernels::gemm_workspace<T>({M, N, K}, threads, impl));
   kernels::gemm<T>(ta ? kernels::Trans::Yes : kernels::Trans::No, tb ? kernels::Trans::Yes : kernels::Trans::No,
-                   M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc, threads);
+                   M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc, run.exec(), impl);
   std::vector<T> got(std::size_t(M * N));
   for (index_t i = 0; i < M; ++i)
     for (index_t j = 0; j < N; ++j) got[std::size_t(i * N + j)] = C[std::size_t(i * ldc + j)];
   test::check_close(got, want, tol * double(K + 1),
                     "M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
-                        " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) + " threads=" + std::to_string(threads));
+                        " ta=" + std::to_string(ta) + " tb=" + std::to_string(tb) + " threads=" + std::to_string(threads) + " " + std::string(impl));
 }
 
 TEST_CASE_TEMPLATE("gemm matches the double reference on random shapes", T, float, double) {
@@ -73,7 +77,39 @@ TEST_CASE_TEMPLATE("gemm crosses every cache block and thread split", T, float, 
 }
 
 TEST_CASE("gemm with K = 0 scales C by beta") {
-  std::vector<float> C = {1, 2, 3, 4};
-  kernels::gemm<float>(kernels::Trans::No, kernels::Trans::No, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.5f, C.data(), 2);
-  CHECK(C == std::vector<float>{0.5f, 1.f, 1.5f, 2.f});
+  kernels::GemmImpls::for_each([](auto impl) {
+    using I = decltype(impl);
+    if (!I::accepts({2, 2, 0}, 1)) return;
+    std::vector<float> C = {1, 2, 3, 4};
+    test::KernelRun run(1, kernels::gemm_workspace<float>({2, 2, 0}, 1, I::name));
+    kernels::gemm<float>(kernels::Trans::No, kernels::Trans::No, 2, 2, 0, 1.f, nullptr, 1, nullptr, 2, 0.5f, C.data(),
+                         2, run.exec(), I::name);
+    INFO(I::name);
+    CHECK(C == std::vector<float>{0.5f, 1.f, 1.5f, 2.f});
+  });
+}
+
+TEST_CASE_TEMPLATE("every listed GEMM implementation matches the reference on problems it accepts", T, float, double) {
+  // Random shapes, thread counts 1-3 and transpositions; long thin products (K far above M and
+  // N) reach the split-K path. Each implementation must meet `wanted` problems it accepts.
+  Rng rng(17);
+  const double tol = per_term<T>();
+  constexpr int wanted = 8;
+  kernels::GemmImpls::for_each([&](auto impl) {
+    using I = decltype(impl);
+    int found = 0;
+    for (int draw = 0; draw < 2000 && found < wanted; ++draw) {
+      const bool thin = rng.below(2);
+      const index_t M = 1 + index_t(rng.below(thin ? 12 : 70)), N = 1 + index_t(rng.below(thin ? 12 : 70));
+      const index_t K = thin ? 2048 + index_t(rng.below(2000)) : 1 + index_t(rng.below(300));
+      const int threads = 1 + int(rng.below(3));
+      if (!I::accepts({M, N, K}, threads)) continue;
+      ++found;
+      check_gemm<T>(rng, M, N, K, rng.below(2), rng.below(2), T(rng.uniform(0.5, 2)),
+                    found % 3 == 0 ? T(0) : T(rng.uniform(-1, 1)), threads, tol, I::name);
+    }
+    INFO("implementation ", I::name);
+    CHECK(found == wanted);
+  });
+  CHECK(kernels::GemmImpls::names.back() == "gemm_reference");
 }

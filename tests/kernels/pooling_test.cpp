@@ -2,6 +2,7 @@
 
 #include "reference/pooling_reference.hpp"
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "tinycnn/kernels/pooling.hpp"
 
 using namespace tinycnn;
@@ -29,16 +30,16 @@ void check_pooling(Rng& rng, index_t n, index_t c, const Window& w, double lo = 
 
   // Measured worst, float / double, both widths: max forward 0 / 0 (exact), max backward (sums
   // where windows overlap) 3.4e-7 / 0, avg forward 7.0e-8 / 7.4e-17, avg backward 1.6e-7 / 2.6e-16.
-  kernels::max_pool_forward(x.data(), y.data(), n, c, w);
+  kernels::max_pool_forward(x.data(), y.data(), n, c, w, test::exec());
   test::check_close(y, reference::max_pool(x.data(), n, c, w), 0.0, "max forward " + what);
-  kernels::max_pool_backward(x.data(), dy.data(), dx.data(), n, c, w);
+  kernels::max_pool_backward(x.data(), dy.data(), dx.data(), n, c, w, test::exec());
   test::check_close(dx, reference::max_pool_backward(x.data(), dy.data(), n, c, w), test::by_type<T>(2e-6, 8.9e-16),
                     "max backward " + what);
 
-  kernels::avg_pool_forward(x.data(), y.data(), n, c, w);
+  kernels::avg_pool_forward(x.data(), y.data(), n, c, w, test::exec());
   test::check_close(y, reference::avg_pool(x.data(), n, c, w), test::by_type<T>(5e-7, 5e-16), "avg forward " + what);
   std::fill(dx.begin(), dx.end(), T(7));
-  kernels::avg_pool_backward(dy.data(), dx.data(), n, c, w);
+  kernels::avg_pool_backward(dy.data(), dx.data(), n, c, w, test::exec());
   test::check_close(dx, reference::avg_pool_backward(dy.data(), n, c, w), test::by_type<T>(1e-6, 2e-15),
                     "avg backward " + what);
 }
@@ -90,7 +91,7 @@ TEST_CASE_TEMPLATE("max pooling breaks ties towards the first element of the win
   // By hand: windows of 2 over [5 5 5 5] with stride 1: each gradient goes to its window's left end.
   std::vector<T> x = {5, 5, 5, 5}, dy = {1, 2, 3}, dx(4);
   Window w = make_window(1, 4, 1, 2, 1, 1, Padding::Valid);
-  kernels::max_pool_backward(x.data(), dy.data(), dx.data(), 1, 1, w);
+  kernels::max_pool_backward(x.data(), dy.data(), dx.data(), 1, 1, w, test::exec());
   CHECK(dx == std::vector<T>{1, 2, 3, 0});
 }
 
@@ -100,18 +101,18 @@ TEST_CASE_TEMPLATE("padded positions never win a max and are not averaged", T, f
   Window w = make_window(4, 4, 3, 3, 1, 1, Padding::Same);
   std::vector<T> x(std::size_t(n * 16 * c)), y(std::size_t(n * 16 * c));
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = T(-1) - T(i % 5);
-  kernels::max_pool_forward(x.data(), y.data(), n, c, w);
+  kernels::max_pool_forward(x.data(), y.data(), n, c, w, test::exec());
   for (T v : y) CHECK(v < T(0));
   std::fill(x.begin(), x.end(), T(-2));
-  kernels::avg_pool_forward(x.data(), y.data(), n, c, w);
+  kernels::avg_pool_forward(x.data(), y.data(), n, c, w, test::exec());
   for (T v : y) CHECK(v == T(-2));  // corners average 4 elements, not 9
 }
 
 TEST_CASE("a window entirely in the padding is refused") {
   Window w = make_window(4, 4, 2, 2, 1, 1, Padding::Explicit, 2, 2);
   std::vector<float> x(16), y(std::size_t(w.out_h * w.out_w));
-  CHECK_THROWS_AS(kernels::max_pool_forward(x.data(), y.data(), 1, 1, w), Error);
-  CHECK_THROWS_AS(kernels::avg_pool_backward(y.data(), x.data(), 1, 1, w), Error);
+  CHECK_THROWS_AS(kernels::max_pool_forward(x.data(), y.data(), 1, 1, w, test::exec()), Error);
+  CHECK_THROWS_AS(kernels::avg_pool_backward(y.data(), x.data(), 1, 1, w, test::exec()), Error);
 }
 
 TEST_CASE_TEMPLATE("global average pooling matches the reference", T, float, double) {
@@ -125,11 +126,11 @@ TEST_CASE_TEMPLATE("global average pooling matches the reference", T, float, dou
     auto x = test::random_vector<T>(n * h * w * c, rng);
     auto dy = test::random_vector<T>(n * c, rng);
     std::vector<T> y(dy.size()), dx(x.size());
-    kernels::global_avg_pool_forward(x.data(), y.data(), n, h, w, c);
+    kernels::global_avg_pool_forward(x.data(), y.data(), n, h, w, c, test::exec());
     // Measured worst 5.3e-8 / 4.2e-17 forward, 5.1e-9 / 1.3e-17 backward, both widths.
     test::check_close(y, reference::global_avg_pool(x.data(), n, h, w, c), test::by_type<T>(4e-7, 4e-16),
                       "global avg forward");
-    kernels::global_avg_pool_backward(dy.data(), dx.data(), n, h, w, c);
+    kernels::global_avg_pool_backward(dy.data(), dx.data(), n, h, w, c, test::exec());
     test::check_close(dx, reference::global_avg_pool_backward(dy.data(), n, h, w, c), test::by_type<T>(4e-8, 1e-16),
                       "global avg backward");
   }
@@ -153,18 +154,18 @@ TEST_CASE("pooling backwards match finite differences") {
     for (bool max : {true, false}) {
       auto loss = [&] {
         if (max)
-          kernels::max_pool_forward(x.data(), y.data(), n, c, w);
+          kernels::max_pool_forward(x.data(), y.data(), n, c, w, test::exec());
         else
-          kernels::avg_pool_forward(x.data(), y.data(), n, c, w);
+          kernels::avg_pool_forward(x.data(), y.data(), n, c, w, test::exec());
         double s = 0;
         for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
         return s;
       };
       auto numeric = test::numeric_gradient(loss, x.data(), size);
       if (max)
-        kernels::max_pool_backward(x.data(), g.data(), dx.data(), n, c, w);
+        kernels::max_pool_backward(x.data(), g.data(), dx.data(), n, c, w, test::exec());
       else
-        kernels::avg_pool_backward(g.data(), dx.data(), n, c, w);
+        kernels::avg_pool_backward(g.data(), dx.data(), n, c, w, test::exec());
       test::check_close(dx, numeric, 5e-8, max ? "max dx" : "avg dx");  // measured worst 8.2e-9
     }
   }
@@ -174,12 +175,12 @@ TEST_CASE("pooling backwards match finite differences") {
   auto g = test::random_vector<double>(n * c, rng);
   std::vector<double> y(g.size()), dx(x.size());
   auto loss = [&] {
-    kernels::global_avg_pool_forward(x.data(), y.data(), n, h, w, c);
+    kernels::global_avg_pool_forward(x.data(), y.data(), n, h, w, c, test::exec());
     double s = 0;
     for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
     return s;
   };
   auto numeric = test::numeric_gradient(loss, x.data(), index_t(x.size()));
-  kernels::global_avg_pool_backward(g.data(), dx.data(), n, h, w, c);
+  kernels::global_avg_pool_backward(g.data(), dx.data(), n, h, w, c, test::exec());
   test::check_close(dx, numeric, 1e-9, "global avg dx");  // measured worst 1.0e-10
 }

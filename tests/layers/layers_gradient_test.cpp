@@ -142,8 +142,9 @@ struct Pass {
 };
 
 template <class Spec, index_t H, index_t W, index_t C>
-Pass one_pass(Input<H, W, C> input, index_t batch) {
+Pass one_pass(Input<H, W, C> input, index_t batch, int intra = 0, int inter = 1) {
   auto net = make_model<Spec, double>(input, batch);
+  net.set_threads(intra, inter);
   using Net = decltype(net);
   net.init(1);
   Rng rng(2);
@@ -185,15 +186,10 @@ TEST_CASE("Concat gives bit-identical results with its branches run concurrently
   // only the running of branches side by side is under test here. A branch runs the same code
   // on the same data whichever thread runs it, and the branches' input gradients are summed in
   // branch order after all are done, so nothing may differ by a single bit.
-  parallel::set_intra_threads(1);
-  parallel::set_inter_threads(1);
   // The serial result is right: measured worst 3.3e-11.
   expect_pass(check_gradients<Module>(Input<5, 4, 3>{}, 2), 2e-10);
-  const Pass serial = one_pass<Module>(Input<5, 4, 3>{}, 2);
-  parallel::set_inter_threads(3);
-  const Pass concurrent = one_pass<Module>(Input<5, 4, 3>{}, 2);
-  parallel::set_inter_threads(1);
-  parallel::set_intra_threads(0);
+  const Pass serial = one_pass<Module>(Input<5, 4, 3>{}, 2, 1, 1);
+  const Pass concurrent = one_pass<Module>(Input<5, 4, 3>{}, 2, 1, 3);
   CHECK(any_nonzero(serial.grads));
   CHECK(any_nonzero(serial.dx));
   // Exact comparisons: a NaN anywhere fails them.
@@ -253,8 +249,8 @@ TEST_CASE("the profiler counts every leaf of concurrently run branches once per 
   using Net = Sequential<Concat<Sequential<Conv2D<3, 1>, ReLU>, Conv2D<4, 1>, AvgPool<3, Stride<1>, Pad::Same>>,
                          Flatten, Dense<3>>;
   constexpr index_t passes = 3;
-  parallel::set_inter_threads(3);
   auto net = make_model<Net>(Input<5, 4, 3>{}, 2);
+  net.set_threads(0, 3);
   net.init(1);
   LayerProfiler profiler;
   Context ctx{Mode::Train, nullptr, &profiler};
@@ -263,7 +259,6 @@ TEST_CASE("the profiler counts every leaf of concurrently run branches once per 
     net.forward(x.data(), ctx);
     net.backward(x.data(), dy.data(), ctx);
   }
-  parallel::set_inter_threads(1);
   // Branches record from several threads in any order: compare the names as a sorted list.
   std::vector<std::string> names;
   for (const auto& l : profiler.timings()) {
@@ -286,8 +281,8 @@ TEST_CASE("ReLU overwrites a sibling's output, never the Sequential's own input"
 
   auto after_conv = make_model<Sequential<Conv2D<3, 1>, ReLU>>(Input<2, 2, 3>{}, 2);
   after_conv.init(1);
-  const float* conv_out = after_conv.root().get<0>().forward(x.data(), ctx);
-  CHECK(after_conv.forward(x.data(), ctx) == conv_out);  // in place: no buffer of its own
+  const float* y = after_conv.forward(x.data(), ctx);  // also hands ctx the network's threads and workspace
+  CHECK(after_conv.root().get<0>().forward(x.data(), ctx) == y);  // in place: no buffer of its own
 
   auto first = make_model<Sequential<ReLU, Flatten>>(Input<2, 2, 3>{}, 2);
   CHECK(first.forward(x.data(), ctx) != x.data());

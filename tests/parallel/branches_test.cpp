@@ -4,34 +4,25 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/parallel/branches.hpp"
 
 using namespace tinycnn::parallel;
+using tinycnn::AlignedBuffer;
+using tinycnn::index_t;
 using namespace std::chrono_literals;
 
 namespace {
 
 struct BranchFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-// Restores the library's thread settings whatever a test case does.
-struct ThreadSettings {
-  int inter, intra;
-  ThreadSettings(int inter_, int intra_) : inter(inter_threads_setting().load()), intra(intra_threads_setting().load()) {
-    set_inter_threads(inter_);
-    set_intra_threads(intra_);
-  }
-  ~ThreadSettings() {
-    set_inter_threads(inter);
-    set_intra_threads(intra);
-  }
 };
 
 // Waits until pred() holds, for at most 10 s (far beyond any scheduling delay); false if it never did.
@@ -47,27 +38,31 @@ bool wait_for(P pred) {
 
 }  // namespace
 
-TEST_CASE("one branch at a time: every branch once, in order, on the caller's thread") {
-  ThreadSettings s(1, 0);
+Execution threads(int intra, int inter, Workspace ws = {}) { return {intra, inter, ws}; }
+
+TEST_CASE("one branch at a time: every branch once, in order, on the caller's thread, with all of the caller's") {
   const auto caller = std::this_thread::get_id();
   std::vector<int> order;
-  bool on_caller = true;
-  run_branches(5, [&](int i) {
+  bool on_caller = true, same = true;
+  AlignedBuffer<std::byte> memory(256);
+  const Execution ex = threads(3, 1, Workspace(memory.data(), 256));
+  run_branches(ex, 5, 256, [&](int i, const Execution& sub) {
     order.push_back(i);
     on_caller = on_caller && std::this_thread::get_id() == caller;
+    same = same && sub.intra == 3 && sub.inter == 1 && sub.workspace.size() == 256;
   });
   CHECK(order == std::vector<int>{0, 1, 2, 3, 4});
   CHECK(on_caller);
+  CHECK(same);
 }
 
 TEST_CASE("two at a time: every branch exactly once, two of them really at once, never more than two") {
-  ThreadSettings s(2, 0);
-  omp_set_num_threads(4);  // more than inter_threads(): the branch runner must not take them all
+  omp_set_num_threads(4);  // more than inter: the branch runner must not take them all
   constexpr int n = 8;
   std::vector<std::atomic<int>> calls(n);
   std::atomic<int> running{0}, most{0};
   std::atomic<bool> first_started{false}, second_started{false}, overlapped{false};
-  run_branches(n, [&](int i) {
+  run_branches(threads(4, 2), n, 0, [&](int i, const Execution&) {
     ++calls[std::size_t(i)];
     const int now = ++running;
     int seen = most.load();
@@ -91,55 +86,70 @@ TEST_CASE("two at a time: every branch exactly once, two of them really at once,
 
 TEST_CASE("a branch running beside others gets its share of the intra-op threads, and nested OpenMP") {
   for (auto [intra, inter, share] : {std::tuple{4, 2, 2}, std::tuple{5, 2, 2}, std::tuple{1, 2, 1}}) {
-    ThreadSettings s(inter, intra);
     omp_set_max_active_levels(1);  // as a program starts: the runner must raise it itself
     std::mutex m;
-    std::vector<int> seen, team;
+    std::vector<int> seen, team, nested_inter;
     int levels = 0;
-    run_branches(4, [&](int) {
-      const int mine = intra_threads();
+    run_branches(threads(intra, inter), 4, 0, [&](int, const Execution& sub) {
       int team_size = 0;
-#pragma omp parallel num_threads(mine)
+#pragma omp parallel num_threads(sub.intra)
       {
 #pragma omp single
         team_size = omp_get_num_threads();
       }
       std::lock_guard<std::mutex> lock(m);
-      seen.push_back(mine);
+      seen.push_back(sub.intra);
       team.push_back(team_size);
+      nested_inter.push_back(sub.inter);
       levels = omp_get_max_active_levels();
     });
     INFO("intra " << intra << ", inter " << inter);
     CHECK(std::all_of(seen.begin(), seen.end(), [&](int t) { return t == share; }));
     CHECK(std::all_of(team.begin(), team.end(), [&](int t) { return t == share; }));
+    // Branches inside a branch run one after another: the cores are all given out already.
+    CHECK(std::all_of(nested_inter.begin(), nested_inter.end(), [](int t) { return t == 1; }));
     CHECK(levels >= 2);
-    // The share is the branches' alone: the caller's kernels get all the threads again.
-    CHECK(intra_threads_override() == 0);
-    CHECK(intra_threads() == intra);
   }
 }
 
-TEST_CASE("inside an OpenMP region the branches run one after another on the calling thread") {
-  ThreadSettings s(2, 0);
-  std::atomic<int> wrong_thread{0}, out_of_order{0};
-#pragma omp parallel num_threads(2)
-  {
-    const auto me = std::this_thread::get_id();
-    int next = 0;
-    run_branches(3, [&](int i) {
-      wrong_thread += std::this_thread::get_id() != me;
-      out_of_order += i != next++;
-    });
-  }
-  CHECK(wrong_thread == 0);
-  CHECK(out_of_order == 0);
+TEST_CASE("branches side by side write to disjoint slots of the caller's workspace") {
+  // Each branch fills its whole slot with its own number and checks, after the others had time
+  // to run, that nobody wrote over it; the slots lie inside the caller's memory.
+  constexpr std::size_t slot = 1000;  // not a multiple of a cache line: slots are rounded up
+  const std::size_t bytes = branch_slots_bytes(branch_split(4, 2, 6), slot);
+  CHECK(bytes == 2 * 1024);
+  AlignedBuffer<std::byte> memory{index_t(bytes)};
+  std::atomic<int> overwritten{0}, outside{0}, small{0};
+  run_branches(threads(4, 2, Workspace(memory.data(), bytes)), 6, slot, [&](int i, const Execution& sub) {
+    Workspace ws = sub.workspace;
+    if (ws.size() < slot) ++small;
+    unsigned char* p = ws.take<unsigned char>(index_t(slot));
+    if (p < reinterpret_cast<unsigned char*>(memory.data()) ||
+        p + slot > reinterpret_cast<unsigned char*>(memory.data()) + bytes)
+      ++outside;
+    std::memset(p, i + 1, slot);
+    std::this_thread::sleep_for(2ms);
+    for (std::size_t k = 0; k < slot; ++k)
+      if (p[k] != i + 1) {
+        ++overwritten;
+        break;
+      }
+  });
+  CHECK(small == 0);
+  CHECK(outside == 0);
+  CHECK(overwritten == 0);
+  // Too little workspace for the slots is refused before any branch runs.
+  int ran = 0;
+  CHECK_THROWS_AS(run_branches(threads(4, 2, Workspace(memory.data(), bytes - 64)), 6, slot,
+                               [&](int, const Execution&) { ++ran; }),
+                  tinycnn::Error);
+  CHECK(ran == 0);
 }
 
 TEST_CASE("one at a time, an exception in a branch reaches the caller and ends the loop") {
-  ThreadSettings s(1, 0);
   std::vector<int> calls(6);
-  CHECK_THROWS_WITH_AS(run_branches(6,
-                                    [&](int i) {
+  CHECK_THROWS_WITH_AS(run_branches(threads(2, 1), 6, 0,
+                                    [&](int i, const Execution&) {
                                       ++calls[std::size_t(i)];
                                       if (i == 2) throw BranchFailure("branch 2 failed");
                                     }),
@@ -148,15 +158,13 @@ TEST_CASE("one at a time, an exception in a branch reaches the caller and ends t
 }
 
 TEST_CASE("side by side, an exception in a branch reaches the caller after every other branch has run") {
-  ThreadSettings s(2, 4);
   const auto caller = std::this_thread::get_id();
   std::vector<std::atomic<int>> calls(6);
   std::atomic<int> entered{0};
   // Branches 0 and 1 each wait until both have started, so they run on the two different
-  // threads, one of them the caller's; the caller's one fails. Its thread share must not
-  // stay behind on the calling thread when the exception leaves.
-  CHECK_THROWS_WITH_AS(run_branches(6,
-                                    [&](int i) {
+  // threads, one of them the caller's; the caller's one fails.
+  CHECK_THROWS_WITH_AS(run_branches(threads(4, 2), 6, 0,
+                                    [&](int i, const Execution&) {
                                       ++calls[std::size_t(i)];
                                       if (i >= 2) return;
                                       ++entered;
@@ -166,15 +174,12 @@ TEST_CASE("side by side, an exception in a branch reaches the caller after every
                                     }),
                        "the caller's branch failed", BranchFailure);
   for (std::size_t i = 0; i < calls.size(); ++i) CHECK(calls[i] == 1);
-  CHECK(intra_threads_override() == 0);
-  CHECK(intra_threads() == 4);
 }
 
 TEST_CASE("when several branches fail, one of their exceptions arrives, and the runner works again") {
-  ThreadSettings s(2, 0);
   std::string what;
   try {
-    run_branches(6, [](int i) {
+    run_branches(threads(2, 2), 6, 0, [](int i, const Execution&) {
       if (i % 2) throw BranchFailure("branch " + std::to_string(i));
     });
   } catch (const BranchFailure& e) {
@@ -182,6 +187,6 @@ TEST_CASE("when several branches fail, one of their exceptions arrives, and the 
   }
   CHECK((what == "branch 1" || what == "branch 3" || what == "branch 5"));
   std::atomic<int> calls{0};
-  run_branches(6, [&](int) { ++calls; });
+  run_branches(threads(2, 2), 6, 0, [&](int, const Execution&) { ++calls; });
   CHECK(calls == 6);
 }

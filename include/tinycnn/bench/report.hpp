@@ -13,6 +13,7 @@
 
 #include "tinycnn/bench/statistics.hpp"
 #include "tinycnn/core/shape.hpp"
+#include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/profiler.hpp"
 
 namespace tinycnn::bench {
@@ -84,6 +85,16 @@ inline std::string format_step_line(long long step, const SpeedStats& s, double 
 // Printed at step 1 and every display_every steps (1-based over the timed steps), as there.
 inline bool is_display_step(long long step, long long display_every) {
   return step == 1 || (display_every > 0 && step % display_every == 0);
+}
+
+// The network's buffers by purpose and the optimizer's state, in MiB, and their sum.
+inline std::string format_memory_plan(const MemoryPlan& m, std::size_t optimizer_state) {
+  auto mib = [](std::size_t bytes) { return double(bytes) / 1048576.0; };
+  return strprintf("memory plan: activations %.1f MiB, parameters %.1f MiB, gradients %.1f MiB, backward scratch "
+                   "%.1f MiB, kernel workspace %.1f MiB, optimizer state %.1f MiB, batch-norm statistics %.1f MiB: "
+                   "%.1f MiB\n",
+                   mib(m.activations), mib(m.parameters), mib(m.gradients), mib(m.backward_scratch), mib(m.workspace),
+                   mib(optimizer_state), mib(m.state), mib(m.total() + optimizer_state));
 }
 
 inline std::string dashes() { return std::string(64, '-') + "\n"; }

@@ -11,6 +11,7 @@
 #include "tinycnn/bench/json.hpp"
 #include "tinycnn/bench/statistics.hpp"
 #include "tinycnn/core/shape.hpp"
+#include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/optim/schedule.hpp"
 
@@ -37,6 +38,7 @@ struct BenchmarkOptions {
   double epoch_images = 1281167;     // the nominal epoch "Num epochs" is counted in (ImageNet's)
   std::string train_dir;             // save a checkpoint there at the end when set
   int threads = 0;                   // kernel threads in use, for the FMA peak
+  int inter_threads = 1;             // independent branches at once (0: the library picks)
   double fma_seconds = 0.1;          // per round of the peak measurement
   std::vector<std::pair<std::string, std::string>> header_extra;  // the driver's thread/OpenMP lines
   std::FILE* out = stdout;
@@ -75,6 +77,8 @@ struct BenchmarkResult {
   std::vector<RepetitionResult> repetitions;
   std::vector<LayerTiming> layers;   // empty unless per_layer
   std::uint64_t peak_resident_bytes = 0;
+  MemoryPlan memory;                  // the network's buffers by purpose, after the timed steps
+  std::uint64_t optimizer_state_bytes = 0;
   std::string checkpoint;            // where it was saved, if it was
 
   std::vector<double> images_per_sec() const {
@@ -125,6 +129,13 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.field("achieved_gflops", r.achieved_gflops());
   j.field("fraction_of_fma_peak", r.fma_peak_gflops > 0 ? r.achieved_gflops() / r.fma_peak_gflops : 0.0);
   j.field("peak_resident_bytes", (unsigned long long)r.peak_resident_bytes);
+  j.field("memory_activations_bytes", (unsigned long long)r.memory.activations);
+  j.field("memory_parameters_bytes", (unsigned long long)r.memory.parameters);
+  j.field("memory_gradients_bytes", (unsigned long long)r.memory.gradients);
+  j.field("memory_backward_scratch_bytes", (unsigned long long)r.memory.backward_scratch);
+  j.field("memory_workspace_bytes", (unsigned long long)r.memory.workspace);
+  j.field("memory_batch_norm_statistics_bytes", (unsigned long long)r.memory.state);
+  j.field("memory_optimizer_state_bytes", (unsigned long long)r.optimizer_state_bytes);
   j.end_object();
   if (!r.layers.empty()) {
     j.key("layers").begin_array();

@@ -70,6 +70,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   const index_t n = o.batch_size;
   const index_t chunk = o.forward_only ? inference_chunk(n, o.inference_chunk) : n;
   auto net = make_model<Spec>(input, chunk);  // Trainer::evaluate runs n images in chunks
+  net.set_threads(o.threads, o.inter_threads);
   using Net = decltype(net);
   const SyntheticBatch<float> data = make_synthetic_batch<float>(n, Net::in_dims::size, o.label_values, o.seed);
 
@@ -78,7 +79,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   r.parameters = (long long)Net::num_params;
   r.forward_flops_per_image = Net::flops_per_image;
   r.flops_per_image = (o.forward_only ? 1.0 : 3.0) * Net::flops_per_image;
-  r.threads = o.threads > 0 ? o.threads : parallel::intra_threads();
+  r.threads = net.intra_threads();
   r.fma_peak_gflops = measure_fma_peak_gflops(r.threads, o.fma_seconds);
 
   HeaderInfo h;
@@ -138,6 +139,9 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
       detail::emit(o, format_total(rr.images_per_sec));
       const double gflops = rr.images_per_sec * r.flops_per_image / 1e9;
       detail::emit(o, strprintf("peak resident memory: %.1f MiB\n", double(peak_resident_bytes()) / 1048576.0));
+      r.memory = net.memory();
+      r.optimizer_state_bytes = trainer.optimizer_state().size_bytes();
+      detail::emit(o, format_memory_plan(r.memory, r.optimizer_state_bytes));
       detail::emit(o, strprintf("achieved: %.1f GFLOP/s = %.1f %% of the %.1f GFLOP/s FMA peak of %d threads "
                                 "(%s; a multiply-add is 2 FLOPs)\n",
                                 gflops, r.fma_peak_gflops > 0 ? 100.0 * gflops / r.fma_peak_gflops : 0.0,

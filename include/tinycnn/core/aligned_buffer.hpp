@@ -55,6 +55,7 @@ class AlignedBuffer {
   T* data() { return data_; }
   const T* data() const { return data_; }
   index_t size() const { return size_; }
+  std::size_t bytes() const { return static_cast<std::size_t>(size_) * sizeof(T); }
   T& operator[](index_t i) { return data_[i]; }
   const T& operator[](index_t i) const { return data_[i]; }
   std::span<T> span() { return {data_, static_cast<std::size_t>(size_)}; }

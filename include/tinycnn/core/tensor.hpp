@@ -30,6 +30,7 @@ class Tensor {
   }
   const Shape& shape() const { return shape_; }
   index_t size() const { return shape_.size(); }
+  std::size_t bytes() const { return storage_.bytes(); }  // held, not only used
   T* data() { return storage_.data(); }
   const T* data() const { return storage_.data(); }
   T& operator[](index_t i) { return storage_[i]; }

@@ -3,6 +3,7 @@
 // branches are independent, so with num_inter_threads > 1 they run concurrently
 // (parallel/branches.hpp), forward and backward.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <string>
 #include <tuple>
@@ -77,12 +78,22 @@ struct Concat {
     }
     void init(Rng& rng) { std::apply([&](auto&... b) { (b.init(rng), ...); }, branches_); }
 
+    // Branches running side by side each take a slot of the workspace, as large as the
+    // largest branch needs with its share of the threads (parallel/branches.hpp).
+    std::size_t workspace_bytes(const WorkspacePlan& w) {
+      const parallel::BranchSplit split = parallel::branch_split(w.intra, w.inter, int(N));
+      return parallel::branch_slots_bytes(split, slot_bytes(w));
+    }
+
     const T* forward(const T* x, Context& ctx) {
       std::array<const T*, N> outs;
-      parallel::run_branches(int(N), [&](int i) {
-        with_branch(std::size_t(i), [&](auto& b, std::size_t at) { outs[at] = detail::run_forward(b, x, ctx); });
+      const std::size_t slot = slot_bytes({ctx.exec.intra, ctx.exec.inter, false});
+      parallel::run_branches(ctx.exec, int(N), slot, [&](int i, const parallel::Execution& sub) {
+        Context inner = ctx;
+        inner.exec = sub;
+        with_branch(std::size_t(i), [&](auto& b, std::size_t at) { outs[at] = detail::run_forward(b, x, inner); });
       });
-      kernels::concat_channels_forward<T>(outs, channels_, out_.data(), rows_);
+      kernels::concat_channels_forward<T>(outs, channels_, out_.data(), rows_, ctx.exec);
       return out_.data();
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
@@ -97,21 +108,36 @@ struct Concat {
         inner[i].scratch = arena.next;
         arena.take(scratch_size_of_branch(i, batch_));
       }
-      kernels::concat_channels_backward<T>(dy, rows_, channels_, dys);
+      kernels::concat_channels_backward<T>(dy, rows_, channels_, dys, ctx.exec);
       // The first branch writes dx; each other one its own buffer, summed once all are done.
-      parallel::run_branches(int(N), [&](int i) {
+      const std::size_t slot = slot_bytes({ctx.exec.intra, ctx.exec.inter, true});
+      parallel::run_branches(ctx.exec, int(N), slot, [&](int i, const parallel::Execution& sub) {
         with_branch(std::size_t(i), [&](auto& b, std::size_t at) {
-          detail::run_backward(b, x, static_cast<const T*>(dys[at]), dxs[at], inner[at]);
+          Context branch = inner[at];
+          branch.exec = sub;
+          detail::run_backward(b, x, static_cast<const T*>(dys[at]), dxs[at], branch);
         });
       });
       if (dx)
-        for (std::size_t i = 1; i < N; ++i) kernels::add_inplace(dx, static_cast<const T*>(dxs[i]), batch_ * In::size);
+        for (std::size_t i = 1; i < N; ++i)
+          kernels::add_inplace(dx, static_cast<const T*>(dxs[i]), batch_ * In::size, ctx.exec);
     }
 
     template <class F>
     void for_each(F&& f) { std::apply([&](auto&... b) { (f(b), ...); }, branches_); }
+    std::size_t activation_bytes() const { return out_.bytes(); }  // the joined output; branches count their own
 
    private:
+    // The workspace of one concurrent branch: the largest any branch needs with the threads it
+    // will get.
+    std::size_t slot_bytes(const WorkspacePlan& w) {
+      const parallel::BranchSplit split = parallel::branch_split(w.intra, w.inter, int(N));
+      const WorkspacePlan inner = split.at_once <= 1 ? w : WorkspacePlan{split.share, 1, w.backward};
+      std::size_t most = 0;
+      for_each([&](auto& b) { most = std::max(most, detail::workspace_of(b, inner)); });
+      return most;
+    }
+
     // Calls f(branch i, i) for a run-time i.
     template <class F>
     void with_branch(std::size_t i, F&& f) {

@@ -1,6 +1,8 @@
 // Network: a model spec instantiated for an element type, an input shape and a batch size.
 // It owns the three flat buffers every layer's parameters live in (parameters, gradients,
-// batch-norm state), plans all activations once, and runs forward and backward.
+// batch-norm state), plans all activations once, and runs forward and backward. It also owns
+// how its kernels run: the thread counts and the planned kernel workspace, which it hands to
+// every layer in the Context of each pass, so two networks in one process are independent.
 //
 //   using Net = Sequential<Conv2D<32, 5>, ReLU, MaxPool<2>, Flatten, Dense<10>>;
 //   auto net = make_model<Net>(Input<28, 28, 1>{}, /*batch=*/50);
@@ -13,6 +15,7 @@
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
+#include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
 
@@ -31,9 +34,12 @@ class Network {
   static constexpr double flops_per_image = root_type::flops;   // forward
   static constexpr index_t classes = out_dims::size;
 
-  explicit Network(index_t batch)
+  // intra_threads: threads inside one kernel; inter_threads: independent branches at once
+  // (0 for either: the library picks, see parallel/execution.hpp).
+  explicit Network(index_t batch, int intra_threads = 0, int inter_threads = 1)
       : params_(root_type::param_storage), grads_(root_type::param_storage), state_(root_type::state_storage) {
     root_.bind({params_.data(), grads_.data(), state_.data()});
+    set_threads(intra_threads, inter_threads);
     set_batch(batch);
   }
   // Layers point into the heap blocks of the buffers above, which a move carries along;
@@ -49,8 +55,24 @@ class Network {
     batch_ = batch;
     root_.plan(batch);
     scratch_.resize(0);  // sized by the first backward: inference never needs it
+    replan_workspace();
   }
   index_t batch() const { return batch_; }
+
+  // Threads for the kernels (intra) and for independent branches (inter); 0 = the library
+  // picks: all OpenMP threads for intra, 1 for inter (inside one kernel the cores are busy).
+  void set_threads(int intra, int inter = 1) {
+    intra_ = parallel::resolve_threads(intra, "intra-op thread count");
+    inter_ = inter == 0 ? 1 : parallel::resolve_threads(inter, "inter-op thread count");
+    replan_workspace();
+  }
+  int intra_threads() const { return intra_; }
+  int inter_threads() const { return inter_; }
+  // Bytes of kernel workspace now held: the forward's need after planning, the training need
+  // after the first backward.
+  std::size_t workspace_bytes() const { return workspace_.bytes(); }
+  // The workspace a pass needs with these threads (forward only, or forward and backward).
+  std::size_t planned_workspace_bytes(bool backward) { return detail::workspace_of(root_, {intra_, inter_, backward}); }
 
   void init(std::uint64_t seed) {
     Rng rng(seed);
@@ -60,6 +82,7 @@ class Network {
   // x holds batch() images of in_dims (NHWC); returns batch() x classes logits.
   const T* forward(const T* x, Context& ctx) {
     ctx.batch = batch_;
+    ctx.exec = {intra_, inter_, workspace_.view()};
     return detail::run_forward(root_, x, ctx);
   }
   // After forward on the same x: fills gradients() from d(loss)/d(logits), and dx (the
@@ -68,6 +91,11 @@ class Network {
     ctx.batch = batch_;
     if (scratch_.size() == 0) scratch_.resize(std::max<index_t>(scratch_size_of<root_type>(batch_), 1));
     ctx.scratch = scratch_.data();
+    if (!backward_planned_) {
+      workspace_.reserve(planned_workspace_bytes(true));
+      backward_planned_ = true;
+    }
+    ctx.exec = {intra_, inter_, workspace_.view()};
     detail::run_backward(root_, x, dlogits, dx, ctx);
   }
 
@@ -77,6 +105,12 @@ class Network {
   std::span<T> state() { return state_.span(); }
   std::span<const T> parameters() const { return params_.span(); }
 
+  // Bytes now held, by purpose.
+  MemoryPlan memory() {
+    return {detail::activations_of(root_), params_.bytes(), grads_.bytes(), scratch_.bytes(), workspace_.bytes(),
+            state_.bytes()};
+  }
+
   // Bytes of backward's gradient arena now held: zero until the first backward.
   std::size_t backward_scratch_bytes() const { return std::size_t(scratch_.size()) * sizeof(T); }
 
@@ -84,11 +118,22 @@ class Network {
   static std::string signature() { return root_type::describe(); }
 
  private:
+  // After a change of batch or threads: the forward's workspace now, backward's when it first runs.
+  void replan_workspace() {
+    if (batch_ == 0) return;
+    workspace_.release();
+    workspace_.reserve(planned_workspace_bytes(false));
+    backward_planned_ = false;
+  }
+
   AlignedBuffer<T> params_, grads_, state_;
   AlignedBuffer<T> scratch_;  // backward's temporary gradients, shared by all containers; allocated
                               // by the first backward after set_batch, so inference never holds it
   root_type root_;
   index_t batch_ = 0;
+  int intra_ = 1, inter_ = 1;
+  parallel::WorkspaceArena workspace_;  // kernel scratch, planned (parallel/workspace.hpp)
+  bool backward_planned_ = false;
 };
 
 template <class Spec, class T = float, index_t H, index_t W, index_t C>

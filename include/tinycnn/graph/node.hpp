@@ -1,6 +1,7 @@
 // How a container runs one of its children. Leaves (layers without children) are where the
 // time goes, so this is the one place that times them when a LayerProfiler is attached.
 #pragma once
+#include <algorithm>
 #include <chrono>
 
 #include "tinycnn/graph/profiler.hpp"
@@ -45,6 +46,31 @@ void run_backward(L& layer, const T* x, const T* dy, T* dx, Context& ctx) {
     }
   }
   layer.backward(x, dy, dx, ctx);
+}
+
+// Bytes of activations a planned node holds: its own outputs and saved values (a layer with
+// any declares std::size_t activation_bytes() const) and, for a container, its children's.
+template <class L>
+std::size_t activations_of(L& node) {
+  std::size_t bytes = 0;
+  if constexpr (requires { node.activation_bytes(); }) bytes = node.activation_bytes();
+  if constexpr (Container<L>) node.for_each([&](auto& child) { bytes += activations_of(child); });
+  return bytes;
+}
+
+// Bytes of kernel workspace a planned node needs: its own statement, or for a container
+// without one the largest of its children's, since children run one after the other.
+template <class L>
+std::size_t workspace_of(L& node, const WorkspacePlan& w) {
+  if constexpr (requires { node.workspace_bytes(w); }) {
+    return node.workspace_bytes(w);
+  } else if constexpr (Container<L>) {
+    std::size_t most = 0;
+    node.for_each([&](auto& child) { most = std::max(most, workspace_of(child, w)); });
+    return most;
+  } else {
+    return 0;
+  }
 }
 
 }  // namespace tinycnn::detail

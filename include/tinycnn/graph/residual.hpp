@@ -65,13 +65,13 @@ struct Residual {
       const T* a = detail::run_forward(main_, x, ctx);
       const T* b = detail::run_forward(shortcut_, x, ctx);
       T* sum = add_in_place ? const_cast<T*>(a) : out_.data();  // a is main's own buffer then
-      kernels::add(a, b, sum, batch_ * out_dims::size);
+      kernels::add(a, b, sum, batch_ * out_dims::size, ctx.exec);
       return sum;
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
       if constexpr (identity) {
         detail::run_backward(main_, x, dy, dx, ctx);
-        if (dx) kernels::add_inplace(dx, dy, batch_ * In::size);
+        if (dx) kernels::add_inplace(dx, dy, batch_ * In::size, ctx.exec);
       } else {
         ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
         T* shortcut_dx = arena.take(batch_ * In::size);
@@ -79,10 +79,11 @@ struct Residual {
         inner.scratch = arena.next;
         detail::run_backward(main_, x, dy, dx, inner);
         detail::run_backward(shortcut_, x, dy, dx ? shortcut_dx : nullptr, inner);
-        if (dx) kernels::add_inplace(dx, static_cast<const T*>(shortcut_dx), batch_ * In::size);
+        if (dx) kernels::add_inplace(dx, static_cast<const T*>(shortcut_dx), batch_ * In::size, ctx.exec);
       }
     }
 
+    std::size_t activation_bytes() const { return out_.bytes(); }  // the sum, when not added in place
     template <class F>
     void for_each(F&& f) {
       f(main_);

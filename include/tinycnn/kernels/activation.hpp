@@ -12,8 +12,8 @@
 namespace tinycnn::kernels {
 
 template <class T>
-TINYCNN_KERNEL void relu_forward(const T* x, T* y, index_t n) {
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) {
+TINYCNN_KERNEL void relu_forward(const T* x, T* y, index_t n, const parallel::Execution& ex) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) {
     const simd::batch<T> zero = simd::splat(T(0));
     detail::simd_range<T>(
         begin, end,
@@ -27,8 +27,8 @@ TINYCNN_KERNEL void relu_forward(const T* x, T* y, index_t n) {
 
 // dx = dy where y > 0, else 0. dx may be dy.
 template <class T>
-TINYCNN_KERNEL void relu_backward(const T* y, const T* dy, T* dx, index_t n) {
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) {
+TINYCNN_KERNEL void relu_backward(const T* y, const T* dy, T* dx, index_t n, const parallel::Execution& ex) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) {
     const simd::batch<T> zero = simd::splat(T(0));
     detail::simd_range<T>(
         begin, end,

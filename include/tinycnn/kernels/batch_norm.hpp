@@ -38,8 +38,8 @@ using param_t = std::type_identity_t<T>;
 
 // y = x * scale[ch] + shift[ch], the one affine pass that every forward ends with.
 template <class T>
-void channel_affine(const T* x, T* y, index_t rows, index_t c, const T* scale, const T* shift) {
-  parallel_ranges(rows, [=](index_t begin, index_t end) {
+void channel_affine(const parallel::Execution& ex, const T* x, T* y, index_t rows, index_t c, const T* scale, const T* shift) {
+  parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
     for (index_t r = begin; r < end; ++r) {
       const T* xr = x + r * c;
       T* yr = y + r * c;
@@ -60,7 +60,7 @@ void channel_affine(const T* x, T* y, index_t rows, index_t c, const T* scale, c
 template <class T>
 TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                  const detail::param_t<T>* beta, const BatchNormConfig& config, detail::param_t<T>* save_mean,
-                                 detail::param_t<T>* save_invstd, detail::param_t<T>* running_mean, detail::param_t<T>* running_var) {
+                                 detail::param_t<T>* save_invstd, detail::param_t<T>* running_mean, detail::param_t<T>* running_var, const parallel::Execution& ex) {
   require(rows > 0, "batch norm over an empty batch");
   // One pass for both moments, on x - shift: with shift near the mean, sum((x - shift)^2) does
   // not cancel the way sum(x^2) - rows * mean^2 does when |mean| >> stddev. The mean of the
@@ -74,7 +74,7 @@ TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, 
   }
   AlignedBuffer<double> sums(2 * c);
   const T* k = shift.data();
-  detail::reduce_rows<T, 2>(rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
+  detail::reduce_rows<T, 2>(ex, rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
     T* acc2 = acc + c;
     for (index_t r = r0; r < r1; ++r) {
       const T* xr = x + r * c;
@@ -111,14 +111,14 @@ TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, 
     if (running_mean) running_mean[ch] = static_cast<T>(m * running_mean[ch] + (1.0 - m) * mean);
     if (running_var) running_var[ch] = static_cast<T>(m * running_var[ch] + (1.0 - m) * var * unbias);
   }
-  detail::channel_affine(x, y, rows, c, scale.data(), offset.data());
+  detail::channel_affine(ex, x, y, rows, c, scale.data(), offset.data());
 }
 
 // y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta. y may be x.
 template <class T>
 TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                   const detail::param_t<T>* beta, const detail::param_t<T>* running_mean, const detail::param_t<T>* running_var,
-                                  double epsilon) {
+                                  double epsilon, const parallel::Execution& ex) {
   AlignedBuffer<T> scale(c), offset(c);
   for (index_t ch = 0; ch < c; ++ch) {
     const double s = (gamma ? static_cast<double>(gamma[ch]) : 1.0) /
@@ -127,7 +127,7 @@ TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows,
     offset[ch] = static_cast<T>((beta ? static_cast<double>(beta[ch]) : 0.0) -
                                 static_cast<double>(running_mean[ch]) * s);
   }
-  detail::channel_affine(x, y, rows, c, scale.data(), offset.data());
+  detail::channel_affine(ex, x, y, rows, c, scale.data(), offset.data());
 }
 
 // Gradients of the training forward, with xhat = (x - mean) * invstd:
@@ -137,10 +137,10 @@ TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows,
 // parameter gradients are overwritten, not accumulated.
 template <class T>
 TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t rows, index_t c, const detail::param_t<T>* gamma,
-                         const detail::param_t<T>* save_mean, const detail::param_t<T>* save_invstd, detail::param_t<T>* dgamma, detail::param_t<T>* dbeta) {
+                         const detail::param_t<T>* save_mean, const detail::param_t<T>* save_invstd, detail::param_t<T>* dgamma, detail::param_t<T>* dbeta, const parallel::Execution& ex) {
   require(rows > 0, "batch norm over an empty batch");
   AlignedBuffer<double> sums(2 * c);  // sum(dy), sum(dy * (x - mean))
-  detail::reduce_rows<T, 2>(rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
+  detail::reduce_rows<T, 2>(ex, rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
     T* acc2 = acc + c;
     for (index_t r = r0; r < r1; ++r) {
       const T* xr = x + r * c;
@@ -176,7 +176,7 @@ TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t 
   const T* pa = a.data();
   const T* pb = b.data();
   const T* pk = k.data();
-  detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
+  detail::parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
     for (index_t r = begin; r < end; ++r) {
       const T* xr = x + r * c;
       const T* dr = dy + r * c;

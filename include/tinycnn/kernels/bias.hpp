@@ -20,8 +20,8 @@ inline constexpr index_t kReduceBlockRows = 64;
 // zeroed, 64-byte aligned T array. Threads own contiguous row ranges and their partial sums are
 // added in thread order, so the result is the same on every run with the same thread count.
 template <class T, int K, class Visit>
-void reduce_rows(index_t rows, index_t c, double* totals, const Visit& visit) {
-  const int nt = threads_for(rows * c);
+void reduce_rows(const parallel::Execution& ex, index_t rows, index_t c, double* totals, const Visit& visit) {
+  const int nt = threads_for(ex.intra, rows * c);
   const index_t kc = K * c;
   AlignedBuffer<double> partial(nt * kc);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
@@ -44,8 +44,8 @@ void reduce_rows(index_t rows, index_t c, double* totals, const Visit& visit) {
 
 // y[r, ch] = x[r, ch] + bias[ch]. y may be x (the usual case: in place on a convolution's output).
 template <class T>
-TINYCNN_KERNEL void bias_add_forward(const T* x, const T* bias, T* y, index_t rows, index_t c) {
-  detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
+TINYCNN_KERNEL void bias_add_forward(const T* x, const T* bias, T* y, index_t rows, index_t c, const parallel::Execution& ex) {
+  detail::parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
     for (index_t r = begin; r < end; ++r) {
       const T* xr = x + r * c;
       T* yr = y + r * c;
@@ -58,9 +58,9 @@ TINYCNN_KERNEL void bias_add_forward(const T* x, const T* bias, T* y, index_t ro
 
 // dbias[ch] = sum over rows of dy[r, ch]. dbias is overwritten.
 template <class T>
-TINYCNN_KERNEL void bias_add_backward(const T* dy, T* dbias, index_t rows, index_t c) {
+TINYCNN_KERNEL void bias_add_backward(const T* dy, T* dbias, index_t rows, index_t c, const parallel::Execution& ex) {
   AlignedBuffer<double> total(c);
-  detail::reduce_rows<T, 1>(rows, c, total.data(), [=](index_t r0, index_t r1, T* acc) {
+  detail::reduce_rows<T, 1>(ex, rows, c, total.data(), [=](index_t r0, index_t r1, T* acc) {
     for (index_t r = r0; r < r1; ++r) {
       const T* row = dy + r * c;
       detail::simd_range<T>(

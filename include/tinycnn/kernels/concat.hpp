@@ -31,9 +31,9 @@ inline index_t concat_total_channels(std::size_t parts, std::span<const index_t>
 // y[r, offset_i + ch] = inputs[i][r, ch], offset_i = channels[0] + ... + channels[i - 1].
 template <class T>
 TINYCNN_KERNEL void concat_channels_forward(std::span<const std::type_identity_t<T>* const> inputs, std::span<const index_t> channels,
-                             T* y, index_t rows) {
+                             T* y, index_t rows, const parallel::Execution& ex) {
   const index_t total = detail::concat_total_channels(inputs.size(), channels);
-  detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
+  detail::parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
     index_t offset = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const index_t c = channels[i];
@@ -49,9 +49,9 @@ TINYCNN_KERNEL void concat_channels_forward(std::span<const std::type_identity_t
 // gradient). The gradients are overwritten.
 template <class T>
 TINYCNN_KERNEL void concat_channels_backward(const T* dy, index_t rows, std::span<const index_t> channels,
-                              std::span<std::type_identity_t<T>* const> grads) {
+                              std::span<std::type_identity_t<T>* const> grads, const parallel::Execution& ex) {
   const index_t total = detail::concat_total_channels(grads.size(), channels);
-  detail::parallel_ranges(rows, [=](index_t begin, index_t end) {
+  detail::parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
     index_t offset = 0;
     for (std::size_t i = 0; i < grads.size(); ++i) {
       const index_t c = channels[i];

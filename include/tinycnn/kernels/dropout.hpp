@@ -7,6 +7,7 @@
 // arithmetic, is the cost, and dropout in the models here sits after global pooling on a few
 // thousand values per batch: nothing here is threaded.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 #include "tinycnn/core/error.hpp"
@@ -57,7 +58,7 @@ void dropout_backward(const T* dy, T* dx, const std::uint8_t* mask, index_t n, d
 // Inference: y = x.
 template <class T>
 void dropout_forward_inference(const T* x, T* y, index_t n) {
-  copy(x, y, n);
+  if (x != y) std::copy(x, x + n, y);
 }
 
 }  // namespace tinycnn::kernels

@@ -13,7 +13,7 @@
 #include <cstring>
 
 #include "tinycnn/core/shape.hpp"
-#include "tinycnn/parallel/threads.hpp"
+#include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/simd/simd.hpp"
 
 namespace tinycnn::kernels {
@@ -24,17 +24,17 @@ namespace detail {
 // streaming loop it would split.
 inline constexpr index_t kElementwiseGrain = index_t(1) << 15;
 
-inline int threads_for(index_t work, index_t grain = kElementwiseGrain) {
+inline int threads_for(int threads, index_t work, index_t grain = kElementwiseGrain) {
   if (work < 2 * grain) return 1;
-  return static_cast<int>(std::min<index_t>(parallel::intra_threads(), work / grain));
+  return static_cast<int>(std::min<index_t>(threads, work / grain));
 }
 
 // Calls body(begin, end) on one contiguous range of [0, n) per thread; each item costs about
 // item_cost elements of streaming work. Inner boundaries fall on multiples of 16 items, so no
 // two threads write the same cache line of a 64-byte aligned array.
 template <class Body>
-void parallel_ranges(index_t n, const Body& body, index_t item_cost = 1) {
-  const int nt = static_cast<int>(std::min<index_t>(threads_for(n * item_cost), n));
+void parallel_ranges(int threads, index_t n, const Body& body, index_t item_cost = 1) {
+  const int nt = static_cast<int>(std::min<index_t>(threads_for(threads, n * item_cost), n));
   if (nt <= 1) {
     body(index_t(0), n);
     return;
@@ -61,8 +61,8 @@ inline void simd_range(index_t begin, index_t end, const Vec& vec, const One& on
 
 // y = a + b.
 template <class T>
-TINYCNN_KERNEL void add(const T* a, const T* b, T* y, index_t n) {
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) {
+TINYCNN_KERNEL void add(const T* a, const T* b, T* y, index_t n, const parallel::Execution& ex) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) {
     detail::simd_range<T>(
         begin, end, [=](index_t i) { simd::store(y + i, simd::load(a + i) + simd::load(b + i)); },
         [=](index_t i) { y[i] = a[i] + b[i]; });
@@ -71,15 +71,15 @@ TINYCNN_KERNEL void add(const T* a, const T* b, T* y, index_t n) {
 
 // y += x: accumulating a second gradient into a tensor's gradient buffer.
 template <class T>
-TINYCNN_KERNEL void add_inplace(T* y, const T* x, index_t n) {
-  add<T>(y, x, y, n);
+TINYCNN_KERNEL void add_inplace(T* y, const T* x, index_t n, const parallel::Execution& ex) {
+  add<T>(y, x, y, n, ex);
 }
 
 // y += alpha * x.
 template <class T>
-void axpy(T alpha, const T* x, T* y, index_t n) {
+void axpy(T alpha, const T* x, T* y, index_t n, const parallel::Execution& ex) {
   const simd::batch<T> va = simd::splat(alpha);
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) {
     detail::simd_range<T>(
         begin, end, [=](index_t i) { simd::store(y + i, simd::fma(va, simd::load(x + i), simd::load(y + i))); },
         [=](index_t i) { y[i] += alpha * x[i]; });
@@ -88,9 +88,9 @@ void axpy(T alpha, const T* x, T* y, index_t n) {
 
 // y *= alpha.
 template <class T>
-void scale(T* y, T alpha, index_t n) {
+void scale(T* y, T alpha, index_t n, const parallel::Execution& ex) {
   const simd::batch<T> va = simd::splat(alpha);
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) {
     detail::simd_range<T>(
         begin, end, [=](index_t i) { simd::store(y + i, va * simd::load(y + i)); },
         [=](index_t i) { y[i] *= alpha; });
@@ -99,17 +99,17 @@ void scale(T* y, T alpha, index_t n) {
 
 // y = x. Copying onto itself is allowed and does nothing.
 template <class T>
-void copy(const T* x, T* y, index_t n) {
+void copy(const T* x, T* y, index_t n, const parallel::Execution& ex) {
   if (x == y || n <= 0) return;
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) {
     std::memcpy(y + begin, x + begin, static_cast<std::size_t>(end - begin) * sizeof(T));
   });
 }
 
 // y = value.
 template <class T>
-void fill(T* y, T value, index_t n) {
-  detail::parallel_ranges(n, [=](index_t begin, index_t end) { std::fill(y + begin, y + end, value); });
+void fill(T* y, T value, index_t n, const parallel::Execution& ex) {
+  detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) { std::fill(y + begin, y + end, value); });
 }
 
 }  // namespace tinycnn::kernels

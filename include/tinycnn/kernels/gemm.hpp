@@ -12,13 +12,20 @@
 //   jr over NR panels, ir over MR panels: the register-tiled FMA micro-kernel.
 // Threads split the ic loop when M is large; when it is not (a dense layer with a small batch),
 // they pack A together and split the jr loop instead.
+//
+// The implementations (split-K, blocked, the plain reference) form one ordered list, GemmImpls;
+// the packed panels come from the caller's planned workspace (parallel/workspace.hpp).
 #pragma once
 #include "tinycnn/core/attributes.hpp"
 #include <algorithm>
 #include <cstring>
 
+#include <array>
+#include <string_view>
+
 #include "tinycnn/core/aligned_buffer.hpp"
-#include "tinycnn/parallel/threads.hpp"
+#include "tinycnn/kernels/impl_list.hpp"
+#include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/simd/simd.hpp"
 
 namespace tinycnn::kernels {
@@ -136,43 +143,61 @@ inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict 
   store_tile(acc, c, ldc, beta, m, n);
 }
 
-// Grows a per-thread scratch buffer; it is never shrunk, so steady-state steps do not allocate.
-template <class T, int Slot>
-inline T* scratch(index_t n) {
-  thread_local AlignedBuffer<T> buffer;
-  if (buffer.size() < n) buffer.resize(n);
-  return buffer.data();
-}
+// How gemm_blocked cuts one problem into cache blocks for a team of threads, and the packed
+// panels that takes from the workspace: one B block shared by the team, and the A block of each
+// thread (of the team, when the threads split N instead of M).
+template <class T>
+struct BlockedPlan {
+  index_t kc, mc, nc;
+  bool split_m;
+  int threads;
+  BlockedPlan(index_t M, index_t N, index_t K, int team) : threads(team) {
+    constexpr int MR = GemmTile<T>::mr;
+    constexpr int NR = GemmTile<T>::nr;
+    // Narrow products (a convolution with few output channels) would re-read and re-write all of
+    // C once per KC step: there, take all of K in one step when it is not huge.
+    kc = (N <= 128 && K <= 4 * GemmBlocking<T>::kc) ? std::max<index_t>(K, 1) : GemmBlocking<T>::kc;
+    // Enough MR panels for every thread to own a few: split M. Otherwise split the NR panels.
+    split_m = M >= index_t(threads) * MR * 4 || threads == 1;
+    index_t m_blocks = (std::max<index_t>(M, 1) + GemmBlocking<T>::mc_max - 1) / GemmBlocking<T>::mc_max;
+    if (split_m) m_blocks = (m_blocks + threads - 1) / threads * threads;  // even shares
+    mc = std::max<index_t>(MR, std::min<index_t>(((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR,
+                                                 (M + MR - 1) / MR * MR));
+    nc = std::max<index_t>(NR, std::min<index_t>(GemmBlocking<T>::nc, (N + NR - 1) / NR * NR));
+  }
+  struct Buffers {
+    T* b;
+    parallel::Workspace::Parts a;
+  };
+  Buffers carve(parallel::Workspace& ws) const {
+    T* b = ws.take<T>(kc * nc);
+    return {b, ws.take_parts(split_m ? threads : 1, sizeof(T) * std::size_t(align_count<T>(kc * mc)))};
+  }
+};
 
 // The five loops around the micro-kernel (see the top of this file), threads splitting M or N.
 template <class T, class PackA, class PackB>
 void gemm_blocked(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta, T* C,
-                  index_t ldc, int threads) {
+                  index_t ldc, const parallel::Execution& ex) {
   constexpr int MR = GemmTile<T>::mr;
   constexpr int NR = GemmTile<T>::nr;
-  // Narrow products (a convolution with few output channels) would re-read and re-write all of
-  // C once per KC step: there, take all of K in one step when it is not huge.
-  const index_t KC = (N <= 128 && K <= 4 * GemmBlocking<T>::kc) ? K : GemmBlocking<T>::kc;
-  constexpr index_t NC = GemmBlocking<T>::nc;
+  const int threads = ex.intra;
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // C = beta * C
     for (index_t i = 0; i < M; ++i)
       for (index_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
     return;
   }
-  // Enough MR panels for every thread to own a few: split M. Otherwise split the NR panels.
-  const bool split_m = M >= index_t(threads) * MR * 4 || threads == 1;
-  index_t m_blocks = (M + GemmBlocking<T>::mc_max - 1) / GemmBlocking<T>::mc_max;
-  if (split_m) m_blocks = (m_blocks + threads - 1) / threads * threads;  // even shares
-  const index_t mc = std::min<index_t>(((M + m_blocks - 1) / m_blocks + MR - 1) / MR * MR,
-                                       (M + MR - 1) / MR * MR);
-  const index_t nc = std::min<index_t>(NC, (N + NR - 1) / NR * NR);
-  T* bbuf = detail::scratch<T, 0>(KC * nc);
-  T* shared_abuf = split_m ? nullptr : detail::scratch<T, 1>(KC * mc);
+  const BlockedPlan<T> plan(M, N, K, threads);
+  const index_t KC = plan.kc, mc = plan.mc, nc = plan.nc;
+  const bool split_m = plan.split_m;
+  parallel::Workspace ws = ex.workspace;
+  const auto buffers = plan.carve(ws);
+  T* bbuf = buffers.b;
 
 #pragma omp parallel num_threads(threads)
   {
-    T* own_abuf = split_m ? detail::scratch<T, 1>(KC * mc) : shared_abuf;
+    T* own_abuf = buffers.a.template at<T>(split_m ? omp_get_thread_num() : 0);
     for (index_t jc = 0; jc < N; jc += nc) {
       const index_t ncur = std::min(nc, N - jc);
       const index_t npanels = (ncur + NR - 1) / NR;
@@ -216,52 +241,163 @@ void gemm_blocked(index_t M, index_t N, index_t K, const PackA& pack_a, const Pa
   }
 }
 
+template <class T>
+std::size_t blocked_workspace(index_t M, index_t N, index_t K, int threads) {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+  return parallel::workspace_bytes([&](parallel::Workspace& ws) { BlockedPlan<T>(M, N, K, threads).carve(ws); });
+}
+
+// The split-K GEMM's per-thread part: a private M x N product, then the single-threaded
+// blocked GEMM's panels for the thread's slice of K (slices differ by one at most).
+template <class T>
+std::size_t split_k_part(index_t M, index_t N, index_t K, int threads) {
+  const index_t lo = K / threads, hi = (K + threads - 1) / threads;
+  return sizeof(T) * std::size_t(align_count<T>(M * N)) +
+         std::max(blocked_workspace<T>(M, N, lo, 1), blocked_workspace<T>(M, N, hi, 1));
+}
+
 // Each thread multiplies its slice of K into a private M x N buffer with the single-threaded
 // engine; the partial products are then added into C, in thread order (reproducible).
 template <class T, class PackA, class PackB>
 void gemm_split_k(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta, T* C,
-                  index_t ldc, int threads) {
-  constexpr int kMaxThreads = 256;
-  threads = std::min(threads, kMaxThreads);
-  T* partial[kMaxThreads] = {};
+                  index_t ldc, const parallel::Execution& ex) {
+  const int threads = ex.intra;
+  parallel::Workspace ws = ex.workspace;
+  const auto parts = ws.take_parts(threads, split_k_part<T>(M, N, K, threads));
+  std::array<T*, parallel::kMaxThreads> partial{};
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const index_t k0 = K * t / nt, k1 = K * (t + 1) / nt;
-    T* mine = scratch<T, 3>(M * N);
-    partial[t] = mine;
+    parallel::Workspace own = parts.part(t);
+    T* mine = own.take<T>(M * N);
+    partial[std::size_t(t)] = mine;
     auto slice_a = [&](T* dst, index_t i0, int rows, index_t k, index_t kc) { pack_a(dst, i0, rows, k0 + k, kc); };
     auto slice_b = [&](T* dst, index_t k, index_t kc, index_t j0, int cols) { pack_b(dst, k0 + k, kc, j0, cols); };
-    gemm_blocked<T>(M, N, k1 - k0, slice_a, slice_b, T(0), mine, N, 1);
+    gemm_blocked<T>(M, N, k1 - k0, slice_a, slice_b, T(0), mine, N, parallel::Execution::serial(own));
 #pragma omp barrier
 #pragma omp for schedule(static)
     for (index_t i = 0; i < M; ++i) {
       T* c = C + i * ldc;
       for (index_t j = 0; j < N; ++j) c[j] = beta == T(0) ? T(0) : beta * c[j];
       for (int p = 0; p < nt; ++p) {
-        const T* part = partial[p] + i * N;
+        const T* part = partial[std::size_t(p)] + i * N;
         for (index_t j = 0; j < N; ++j) c[j] += part[j];
       }
     }
   }
 }
 
+// The plain product, one dot product per element of C in double, reading A and B through the
+// same packers as the fast paths: the oracle the others are tested against.
+template <class T, class PackA, class PackB>
+void gemm_reference(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta, T* C,
+                    index_t ldc, const parallel::Execution& ex) {
+  constexpr int MR = GemmTile<T>::mr;
+  constexpr int NR = GemmTile<T>::nr;
+  if (M <= 0 || N <= 0) return;
+  parallel::Workspace ws = ex.workspace;
+  T* row = ws.take<T>(std::max<index_t>(K, 1) * MR);
+  T* col = ws.take<T>(std::max<index_t>(K, 1) * NR);
+  for (index_t j = 0; j < N; ++j) {
+    if (K > 0) pack_b(col, 0, K, j, 1);
+    for (index_t i = 0; i < M; ++i) {
+      if (K > 0) pack_a(row, i, 1, 0, K);
+      double sum = 0;
+      for (index_t k = 0; k < K; ++k) sum += double(row[k * MR]) * double(col[k * NR]);
+      T& c = C[i * ldc + j];
+      c = beta == T(0) ? T(sum) : T(sum + double(beta) * double(c));
+    }
+  }
+}
+
 }  // namespace detail
+
+// A GEMM problem as the implementation list sees it.
+struct GemmProblem {
+  index_t M = 0, N = 0, K = 0;
+};
+
+// The GEMM's implementations, in priority order: the first whose accepts() holds runs. Each
+// states its workspace; the reference, last, accepts everything.
+struct GemmSplitK {
+  static constexpr const char* name = "gemm_split_k";
+  // A long, thin product (a convolution's weight gradient: K = every pixel of the batch) would
+  // meet at a barrier every KC step for very little work: give each thread a slice of K instead.
+  static bool accepts(const GemmProblem& p, int threads) {
+    return threads > 1 && threads <= parallel::kMaxThreads && p.M > 0 && p.N > 0 && p.K >= 8 * std::max(p.M, p.N) &&
+           p.K >= index_t(threads) * 4 * GemmBlocking<float>::kc;
+  }
+  template <class T>
+  static std::size_t workspace(const GemmProblem& p, int threads) {
+    return std::size_t(threads) * ((detail::split_k_part<T>(p.M, p.N, p.K, threads) + kAlignment - 1) / kAlignment * kAlignment);
+  }
+  template <class T, class PackA, class PackB>
+  static void run(const GemmProblem& p, const PackA& a, const PackB& b, T beta, T* C, index_t ldc,
+                  const parallel::Execution& ex) {
+    detail::gemm_split_k<T>(p.M, p.N, p.K, a, b, beta, C, ldc, ex);
+  }
+};
+
+struct GemmBlocked {
+  static constexpr const char* name = "gemm_blocked";
+  static bool accepts(const GemmProblem&, int) { return true; }
+  template <class T>
+  static std::size_t workspace(const GemmProblem& p, int threads) {
+    return detail::blocked_workspace<T>(p.M, p.N, p.K, threads);
+  }
+  template <class T, class PackA, class PackB>
+  static void run(const GemmProblem& p, const PackA& a, const PackB& b, T beta, T* C, index_t ldc,
+                  const parallel::Execution& ex) {
+    detail::gemm_blocked<T>(p.M, p.N, p.K, a, b, beta, C, ldc, ex);
+  }
+};
+
+struct GemmReference {
+  static constexpr const char* name = "gemm_reference";
+  static bool accepts(const GemmProblem&, int) { return true; }
+  template <class T>
+  static std::size_t workspace(const GemmProblem& p, int) {
+    return parallel::workspace_bytes([&](parallel::Workspace& ws) {
+      ws.take<T>(std::max<index_t>(p.K, 1) * GemmTile<T>::mr);
+      ws.take<T>(std::max<index_t>(p.K, 1) * GemmTile<T>::nr);
+    });
+  }
+  template <class T, class PackA, class PackB>
+  static void run(const GemmProblem& p, const PackA& a, const PackB& b, T beta, T* C, index_t ldc,
+                  const parallel::Execution& ex) {
+    detail::gemm_reference<T>(p.M, p.N, p.K, a, b, beta, C, ldc, ex);
+  }
+};
+
+using GemmImpls = ImplList<GemmSplitK, GemmBlocked, GemmReference>;
+
+// The name of the implementation the dispatcher picks for p.
+inline const char* gemm_choice(const GemmProblem& p, int threads) {
+  return GemmImpls::first_name([&](auto impl) { return decltype(impl)::accepts(p, threads); });
+}
+
+// Bytes of workspace gemm_packed needs for p with this many threads (its first accepting
+// implementation's, or the named one's).
+template <class T>
+std::size_t gemm_workspace(const GemmProblem& p, int threads, std::string_view impl = {}) {
+  std::size_t bytes = 0;
+  GemmImpls::pick(impl, [&](auto i) { return decltype(i)::accepts(p, threads); },
+                  [&](auto i) { bytes = decltype(i)::template workspace<T>(p, threads); });
+  return bytes;
+}
 
 // The engine. PackA is called as pack_a(dst, i0, rows, k0, kc) and must write a kc x MR panel
 // (dst[k * MR + r] = A(i0 + r, k0 + k), zero for r >= rows). PackB is called as
 // pack_b(dst, k0, kc, j0, cols) and writes dst[k * NR + j] = B(k0 + k, j0 + j), zero for
-// j >= cols. C is row-major M x N with leading dimension ldc.
+// j >= cols. C is row-major M x N with leading dimension ldc. `impl` forces an implementation
+// by name (tests, benchmarks); empty means the first that accepts.
 template <class T, class PackA, class PackB>
 TINYCNN_KERNEL void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
-                 T* C, index_t ldc, int threads = 0) {
-  if (threads <= 0) threads = parallel::intra_threads();
-  // A long, thin product (a convolution's weight gradient: K = every pixel of the batch) would
-  // meet at a barrier every KC step for very little work: give each thread a slice of K instead.
-  if (threads > 1 && K >= 8 * std::max(M, N) && K >= index_t(threads) * 4 * GemmBlocking<T>::kc)
-    detail::gemm_split_k<T>(M, N, K, pack_a, pack_b, beta, C, ldc, threads);
-  else
-    detail::gemm_blocked<T>(M, N, K, pack_a, pack_b, beta, C, ldc, threads);
+                                T* C, index_t ldc, const parallel::Execution& ex, std::string_view impl = {}) {
+  const GemmProblem p{M, N, K};
+  GemmImpls::pick(impl, [&](auto i) { return decltype(i)::accepts(p, ex.intra); },
+                  [&](auto i) { decltype(i)::template run<T>(p, pack_a, pack_b, beta, C, ldc, ex); });
 }
 
 
@@ -334,9 +470,10 @@ enum class Trans { No, Yes };
 // C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major.
 template <class T>
 TINYCNN_KERNEL void gemm(Trans ta, Trans tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
-          const T* B, index_t ldb, T beta, T* C, index_t ldc, int threads = 0) {
+                         const T* B, index_t ldb, T beta, T* C, index_t ldc, const parallel::Execution& ex,
+                         std::string_view impl = {}) {
   gemm_packed<T>(M, N, K, PackStridedA<T>{A, lda, ta == Trans::Yes, alpha},
-                 PackStridedB<T>{B, ldb, tb == Trans::Yes}, beta, C, ldc, threads);
+                 PackStridedB<T>{B, ldb, tb == Trans::Yes}, beta, C, ldc, ex, impl);
 }
 
 }  // namespace tinycnn::kernels

@@ -22,30 +22,34 @@
 
 // X(signature): every float kernel a model's layers call.
 #define TINYCNN_FLOAT_KERNELS(X)                                                                         \
-  X(void conv_forward<float>(const ConvShape&, const float*, const float*, float*, float))              \
-  X(void conv_backward_weights<float>(const ConvShape&, const float*, const float*, float*, float))     \
-  X(void conv_backward_data<float>(const ConvShape&, const float*, const float*, float*))               \
+  X(void conv_forward<float>(const ConvShape&, const float*, const float*, float*, float, const parallel::Execution&,            \
+                             std::string_view))                                                         \
+  X(void conv_backward_weights<float>(const ConvShape&, const float*, const float*, float*, float,        \
+                                      const parallel::Execution&, std::string_view))                                           \
+  X(void conv_backward_data<float>(const ConvShape&, const float*, const float*, float*, const parallel::Execution&,             \
+                                   std::string_view))                                                   \
   X(void gemm<float>(Trans, Trans, index_t, index_t, index_t, float, const float*, index_t, const float*, \
-                     index_t, float, float*, index_t, int))                                             \
+                     index_t, float, float*, index_t, const parallel::Execution&, std::string_view))                           \
   X(void batch_norm_forward_training<float>(const float*, float*, index_t, index_t, const float*,        \
                                             const float*, const BatchNormConfig&, float*, float*, float*, \
-                                            float*))                                                    \
+                                            float*, const parallel::Execution&))                                               \
   X(void batch_norm_forward_inference<float>(const float*, float*, index_t, index_t, const float*,       \
-                                             const float*, const float*, const float*, double))         \
+                                             const float*, const float*, const float*, double, const parallel::Execution&))    \
   X(void batch_norm_backward<float>(const float*, const float*, float*, index_t, index_t, const float*,  \
-                                    const float*, const float*, float*, float*))                        \
-  X(void max_pool_forward<float>(const float*, float*, index_t, index_t, const Window&))                 \
-  X(void max_pool_backward<float>(const float*, const float*, float*, index_t, index_t, const Window&))  \
-  X(void avg_pool_forward<float>(const float*, float*, index_t, index_t, const Window&))                 \
-  X(void avg_pool_backward<float>(const float*, float*, index_t, index_t, const Window&))                \
-  X(void global_avg_pool_forward<float>(const float*, float*, index_t, index_t, index_t, index_t))       \
-  X(void global_avg_pool_backward<float>(const float*, float*, index_t, index_t, index_t, index_t))      \
-  X(void bias_add_forward<float>(const float*, const float*, float*, index_t, index_t))                  \
-  X(void bias_add_backward<float>(const float*, float*, index_t, index_t))                               \
-  X(void relu_forward<float>(const float*, float*, index_t))                                            \
-  X(void relu_backward<float>(const float*, const float*, float*, index_t))                             \
-  X(void add<float>(const float*, const float*, float*, index_t))                                       \
-  X(void add_inplace<float>(float*, const float*, index_t))
+                                    const float*, const float*, float*, float*, const parallel::Execution&))                   \
+  X(void max_pool_forward<float>(const float*, float*, index_t, index_t, const Window&, const parallel::Execution&))             \
+  X(void max_pool_backward<float>(const float*, const float*, float*, index_t, index_t, const Window&,    \
+                                  const parallel::Execution&))                                                                 \
+  X(void avg_pool_forward<float>(const float*, float*, index_t, index_t, const Window&, const parallel::Execution&))             \
+  X(void avg_pool_backward<float>(const float*, float*, index_t, index_t, const Window&, const parallel::Execution&))            \
+  X(void global_avg_pool_forward<float>(const float*, float*, index_t, index_t, index_t, index_t, const parallel::Execution&))   \
+  X(void global_avg_pool_backward<float>(const float*, float*, index_t, index_t, index_t, index_t, const parallel::Execution&))  \
+  X(void bias_add_forward<float>(const float*, const float*, float*, index_t, index_t, const parallel::Execution&))              \
+  X(void bias_add_backward<float>(const float*, float*, index_t, index_t, const parallel::Execution&))                           \
+  X(void relu_forward<float>(const float*, float*, index_t, const parallel::Execution&))                                        \
+  X(void relu_backward<float>(const float*, const float*, float*, index_t, const parallel::Execution&))                         \
+  X(void add<float>(const float*, const float*, float*, index_t, const parallel::Execution&))                                   \
+  X(void add_inplace<float>(float*, const float*, index_t, const parallel::Execution&))
 
 #if defined(TINYCNN_INSTANTIATE_KERNELS) && defined(TINYCNN_EXTERN_KERNELS)
 #error "define TINYCNN_INSTANTIATE_KERNELS in one file and TINYCNN_EXTERN_KERNELS in the others, not both"

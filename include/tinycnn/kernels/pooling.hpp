@@ -87,18 +87,18 @@ inline T window_max_one(const T* img, index_t in_w, index_t c, const PoolSpan& s
 
 // Threads over (image, output row) pairs: enough parallelism for a batch of one.
 template <class Body>
-void for_each_output_row(index_t n, const Window& w, index_t c, const Body& body) {
+void for_each_output_row(const parallel::Execution& ex, index_t n, const Window& w, index_t c, const Body& body) {
   const index_t jobs = n * w.out_h;
   const int nt = static_cast<int>(
-      std::min<index_t>(threads_for(jobs * w.out_w * c * w.kh * w.kw), std::max<index_t>(jobs, 1)));
+      std::min<index_t>(threads_for(ex.intra, jobs * w.out_w * c * w.kh * w.kw), std::max<index_t>(jobs, 1)));
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (index_t j = 0; j < jobs; ++j) body(j / w.out_h, j % w.out_h);
 }
 
 // Threads over images only: in a backward, windows of neighbouring output rows overlap in dx.
 template <class Body>
-void for_each_image(index_t n, index_t work_per_image, const Body& body) {
-  const int nt = static_cast<int>(std::min<index_t>(threads_for(n * work_per_image), std::max<index_t>(n, 1)));
+void for_each_image(const parallel::Execution& ex, index_t n, index_t work_per_image, const Body& body) {
+  const int nt = static_cast<int>(std::min<index_t>(threads_for(ex.intra, n * work_per_image), std::max<index_t>(n, 1)));
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (index_t b = 0; b < n; ++b) body(b);
 }
@@ -106,10 +106,10 @@ void for_each_image(index_t n, index_t work_per_image, const Body& body) {
 }  // namespace detail
 
 template <class T>
-TINYCNN_KERNEL void max_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void max_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w, const parallel::Execution& ex) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
-  detail::for_each_output_row(n, w, c, [=](index_t b, index_t oy) {
+  detail::for_each_output_row(ex, n, w, c, [=](index_t b, index_t oy) {
     const T* img = x + b * w.in_h * w.in_w * c;
     for (index_t ox = 0; ox < w.out_w; ++ox) {
       const detail::PoolSpan s = detail::pool_span(w, oy, ox);
@@ -126,11 +126,11 @@ TINYCNN_KERNEL void max_pool_forward(const T* x, T* y, index_t n, index_t c, con
 
 // dx[arg-max of each window] += dy; every other element of dx is 0.
 template <class T>
-TINYCNN_KERNEL void max_pool_backward(const T* x, const T* dy, T* dx, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void max_pool_backward(const T* x, const T* dy, T* dx, index_t n, index_t c, const Window& w, const parallel::Execution& ex) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
   const index_t image = w.in_h * w.in_w * c;
-  detail::for_each_image(n, image + w.out_h * w.out_w * c * w.kh * w.kw, [=](index_t b) {
+  detail::for_each_image(ex, n, image + w.out_h * w.out_w * c * w.kh * w.kw, [=](index_t b) {
     const T* img = x + b * image;
     T* grad = dx + b * image;
     std::fill(grad, grad + image, T(0));
@@ -160,10 +160,10 @@ TINYCNN_KERNEL void max_pool_backward(const T* x, const T* dy, T* dx, index_t n,
 }
 
 template <class T>
-TINYCNN_KERNEL void avg_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void avg_pool_forward(const T* x, T* y, index_t n, index_t c, const Window& w, const parallel::Execution& ex) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
-  detail::for_each_output_row(n, w, c, [=](index_t b, index_t oy) {
+  detail::for_each_output_row(ex, n, w, c, [=](index_t b, index_t oy) {
     const T* img = x + b * w.in_h * w.in_w * c;
     for (index_t ox = 0; ox < w.out_w; ++ox) {
       const detail::PoolSpan s = detail::pool_span(w, oy, ox);
@@ -188,11 +188,11 @@ TINYCNN_KERNEL void avg_pool_forward(const T* x, T* y, index_t n, index_t c, con
 
 // dx[i] = sum over the windows holding i of dy / (that window's count of real elements).
 template <class T>
-TINYCNN_KERNEL void avg_pool_backward(const T* dy, T* dx, index_t n, index_t c, const Window& w) {
+TINYCNN_KERNEL void avg_pool_backward(const T* dy, T* dx, index_t n, index_t c, const Window& w, const parallel::Execution& ex) {
   detail::check_pool_window(w);
   constexpr index_t W = simd::width<T>;
   const index_t image = w.in_h * w.in_w * c;
-  detail::for_each_image(n, image + w.out_h * w.out_w * c * w.kh * w.kw, [=](index_t b) {
+  detail::for_each_image(ex, n, image + w.out_h * w.out_w * c * w.kh * w.kw, [=](index_t b) {
     T* grad = dx + b * image;
     std::fill(grad, grad + image, T(0));
     for (index_t oy = 0; oy < w.out_h; ++oy)
@@ -220,11 +220,11 @@ TINYCNN_KERNEL void avg_pool_backward(const T* dy, T* dx, index_t n, index_t c, 
 
 // y[b, ch] = mean over the h * w positions of x[b, :, :, ch].
 template <class T>
-TINYCNN_KERNEL void global_avg_pool_forward(const T* x, T* y, index_t n, index_t h, index_t w, index_t c) {
+TINYCNN_KERNEL void global_avg_pool_forward(const T* x, T* y, index_t n, index_t h, index_t w, index_t c, const parallel::Execution& ex) {
   const index_t hw = h * w;
   require(hw > 0, "global average pooling over an empty image");
   const T inv = T(1) / static_cast<T>(hw);
-  detail::for_each_image(n, hw * c, [=](index_t b) {
+  detail::for_each_image(ex, n, hw * c, [=](index_t b) {
     const T* img = x + b * hw * c;
     T* out = y + b * c;
     std::fill(out, out + c, T(0));
@@ -242,11 +242,11 @@ TINYCNN_KERNEL void global_avg_pool_forward(const T* x, T* y, index_t n, index_t
 
 // dx[b, p, ch] = dy[b, ch] / (h * w).
 template <class T>
-TINYCNN_KERNEL void global_avg_pool_backward(const T* dy, T* dx, index_t n, index_t h, index_t w, index_t c) {
+TINYCNN_KERNEL void global_avg_pool_backward(const T* dy, T* dx, index_t n, index_t h, index_t w, index_t c, const parallel::Execution& ex) {
   const index_t hw = h * w;
   require(hw > 0, "global average pooling over an empty image");
   const T inv = T(1) / static_cast<T>(hw);
-  detail::for_each_image(n, hw * c, [=](index_t b) {
+  detail::for_each_image(ex, n, hw * c, [=](index_t b) {
     const T* d = dy + b * c;
     T* grad = dx + b * hw * c;
     for (index_t p = 0; p < hw; ++p) {

@@ -53,14 +53,15 @@ struct BatchNorm {
       std::fill(p_.state, p_.state + C, T(0));
       std::fill(p_.state + C, p_.state + 2 * C, T(1));
     }
+    std::size_t activation_bytes() const { return out_.bytes() + saved_.bytes(); }
     const T* forward(const T* x, Context& ctx) {
       if (ctx.mode == Mode::Train)
         kernels::batch_norm_forward_training(x, out_.data(), rows_, C, gamma(p_.params), p_.params,
                                              kernels::BatchNormConfig{epsilon, momentum}, saved_.data(),
-                                             saved_.data() + C, p_.state, p_.state + C);
+                                             saved_.data() + C, p_.state, p_.state + C, ctx.exec);
       else
         kernels::batch_norm_forward_inference(x, out_.data(), rows_, C, gamma(p_.params), p_.params, p_.state,
-                                              p_.state + C, epsilon);
+                                              p_.state + C, epsilon, ctx.exec);
       return out_.data();
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
@@ -68,7 +69,7 @@ struct BatchNorm {
       // The kernel needs somewhere to write dx even when nobody wants it: use the output buffer,
       // which backward no longer needs.
       kernels::batch_norm_backward(x, dy, dx ? dx : out_.data(), rows_, C, gamma(p_.params), saved_.data(),
-                                   saved_.data() + C, gamma(p_.grads), p_.grads);
+                                   saved_.data() + C, gamma(p_.grads), p_.grads, ctx.exec);
     }
 
    private:

@@ -5,6 +5,7 @@
 // Options: Stride<>, Pad::{Same, Valid, Explicit<>}, WithBias/NoBias, a weight initialiser
 // (GlorotUniform, TruncatedNormal<>, ScaledTruncatedNormal<>), BiasInit<>.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <tuple>
 
@@ -67,19 +68,30 @@ struct Conv2D {
       if constexpr (has_bias) bias_init::fill(p_.params + num_weights, Filters);
     }
 
-    const T* forward(const T* x, Context&) {
-      kernels::conv_forward(shape_, x, p_.params, out_.data());
-      if constexpr (has_bias) kernels::bias_add_forward(out_.data(), p_.params + num_weights, out_.data(), shape_.pixels(), Filters);
+    const T* forward(const T* x, Context& ctx) {
+      kernels::conv_forward(shape_, x, static_cast<const T*>(p_.params), out_.data(), T(0), ctx.exec);
+      if constexpr (has_bias)
+        kernels::bias_add_forward(out_.data(), p_.params + num_weights, out_.data(), shape_.pixels(), Filters, ctx.exec);
       return out_.data();
     }
 
-    void backward(const T* x, const T* dy, T* dx, Context&) {
-      kernels::conv_backward_weights(shape_, x, dy, p_.grads);
-      if constexpr (has_bias) kernels::bias_add_backward(dy, p_.grads + num_weights, shape_.pixels(), Filters);
-      if (dx) kernels::conv_backward_data(shape_, dy, p_.params, dx);
+    void backward(const T* x, const T* dy, T* dx, Context& ctx) {
+      kernels::conv_backward_weights(shape_, x, dy, p_.grads, T(0), ctx.exec);
+      if constexpr (has_bias) kernels::bias_add_backward(dy, p_.grads + num_weights, shape_.pixels(), Filters, ctx.exec);
+      if (dx) kernels::conv_backward_data(shape_, dy, static_cast<const T*>(p_.params), dx, ctx.exec);
+    }
+
+    // The kernels' workspace: the largest of the passes that will run.
+    std::size_t workspace_bytes(const WorkspacePlan& w) const {
+      std::size_t bytes = kernels::conv_forward_workspace<T>(shape_, w.intra);
+      if (w.backward)
+        bytes = std::max({bytes, kernels::conv_backward_weights_workspace<T>(shape_, w.intra),
+                          kernels::conv_backward_data_workspace<T>(shape_, w.intra)});
+      return bytes;
     }
 
     const kernels::ConvShape& conv_shape() const { return shape_; }
+    std::size_t activation_bytes() const { return out_.bytes(); }
 
    private:
     kernels::ConvShape shape_;

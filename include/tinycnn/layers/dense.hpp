@@ -3,6 +3,7 @@
 // Options: WithBias/NoBias, a weight initialiser (default ScaledTruncatedNormal<2>, the
 // TensorFlow benchmark's sqrt(2 / fan_in)), BiasInit<>.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <tuple>
 
@@ -55,23 +56,36 @@ struct Dense {
       if constexpr (has_bias) bias_init::fill(p_.params + num_weights, Units);
     }
 
-    const T* forward(const T* x, Context&) {
+    const T* forward(const T* x, Context& ctx) {
       using kernels::Trans;
       kernels::gemm<T>(Trans::No, Trans::No, batch_, Units, inputs, T(1), x, inputs, p_.params, Units, T(0),
-                       out_.data(), Units);
-      if constexpr (has_bias) kernels::bias_add_forward(out_.data(), p_.params + num_weights, out_.data(), batch_, Units);
+                       out_.data(), Units, ctx.exec);
+      if constexpr (has_bias)
+        kernels::bias_add_forward(out_.data(), p_.params + num_weights, out_.data(), batch_, Units, ctx.exec);
       return out_.data();
     }
 
-    void backward(const T* x, const T* dy, T* dx, Context&) {
+    void backward(const T* x, const T* dy, T* dx, Context& ctx) {
       using kernels::Trans;
       kernels::gemm<T>(Trans::Yes, Trans::No, inputs, Units, batch_, T(1), x, inputs, dy, Units, T(0), p_.grads,
-                       Units);
-      if constexpr (has_bias) kernels::bias_add_backward(dy, p_.grads + num_weights, batch_, Units);
+                       Units, ctx.exec);
+      if constexpr (has_bias) kernels::bias_add_backward(dy, p_.grads + num_weights, batch_, Units, ctx.exec);
       if (dx)
         kernels::gemm<T>(Trans::No, Trans::Yes, batch_, inputs, Units, T(1), dy, Units, p_.params, Units, T(0), dx,
-                         inputs);
+                         inputs, ctx.exec);
     }
+
+    // forward: batch x Units over inputs; backward: the weight gradient (inputs x Units over the
+    // batch) and dx (batch x inputs over Units).
+    std::size_t workspace_bytes(const WorkspacePlan& w) const {
+      std::size_t bytes = kernels::gemm_workspace<T>({batch_, Units, inputs}, w.intra);
+      if (w.backward)
+        bytes = std::max({bytes, kernels::gemm_workspace<T>({inputs, Units, batch_}, w.intra),
+                          kernels::gemm_workspace<T>({batch_, inputs, Units}, w.intra)});
+      return bytes;
+    }
+
+    std::size_t activation_bytes() const { return out_.bytes(); }
 
    private:
     index_t batch_ = 0;

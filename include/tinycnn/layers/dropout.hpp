@@ -40,6 +40,7 @@ struct Dropout {
       else
         std::copy(dy, dy + out_.size(), dx);
     }
+    std::size_t activation_bytes() const { return out_.bytes() + mask_.bytes(); }
     bool training_ = true;
     Tensor<T> out_;
     AlignedBuffer<std::uint8_t> mask_;

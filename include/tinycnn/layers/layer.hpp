@@ -22,6 +22,7 @@
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/core/shape.hpp"
+#include "tinycnn/parallel/execution.hpp"
 
 namespace tinycnn {
 
@@ -29,13 +30,30 @@ enum class Mode { Train, Eval };
 
 class LayerProfiler;
 
+// What one pass hands down to every layer and, through `exec`, to every kernel: threads and
+// workspace come from here, never from a process-wide setting (parallel/execution.hpp).
 struct Context {
   Mode mode = Mode::Train;
   Rng* rng = nullptr;                  // dropout masks
   LayerProfiler* profiler = nullptr;   // per-layer timing, when attached (graph/profiler.hpp)
   index_t batch = 0;                   // set by the Network for each pass
   void* scratch = nullptr;             // backward's temporary gradients (see scratch_size below)
+  parallel::Execution exec;            // set by the Network: its threads and planned workspace
 };
+
+// What a kernel workspace is planned for: the threads the passes will run with, and whether
+// backward runs too (inference never holds backward's workspace).
+struct WorkspacePlan {
+  int intra = 1;
+  int inter = 1;
+  bool backward = false;
+};
+
+// A layer whose kernels take workspace (a convolution's packed panels, a dense layer's GEMM)
+// states how many bytes, after plan(batch), with
+//   std::size_t workspace_bytes(const WorkspacePlan&) const
+// and finds them at ctx.exec.workspace. Containers combine their children's needs
+// (graph/node.hpp: workspace_of).
 
 // Backward needs temporary gradient buffers (between the layers of a Sequential, for a
 // shortcut, for each Concat branch). They live only while the container's backward runs, so

@@ -51,20 +51,22 @@ struct Pool {
     }
     void bind(Slices<T>) {}
     void init(Rng&) {}
-    const T* forward(const T* x, Context&) {
+    const T* forward(const T* x, Context& ctx) {
       if constexpr (Kind == PoolKind::Max)
-        kernels::max_pool_forward(x, out_.data(), batch_, In::channels, win);
+        kernels::max_pool_forward(x, out_.data(), batch_, In::channels, win, ctx.exec);
       else
-        kernels::avg_pool_forward(x, out_.data(), batch_, In::channels, win);
+        kernels::avg_pool_forward(x, out_.data(), batch_, In::channels, win, ctx.exec);
       return out_.data();
     }
-    void backward(const T* x, const T* dy, T* dx, Context&) {
+    void backward(const T* x, const T* dy, T* dx, Context& ctx) {
       if (!dx) return;
       if constexpr (Kind == PoolKind::Max)
-        kernels::max_pool_backward(x, dy, dx, batch_, In::channels, win);
+        kernels::max_pool_backward(x, dy, dx, batch_, In::channels, win, ctx.exec);
       else
-        kernels::avg_pool_backward(dy, dx, batch_, In::channels, win);
+        kernels::avg_pool_backward(dy, dx, batch_, In::channels, win, ctx.exec);
     }
+
+    std::size_t activation_bytes() const { return out_.bytes(); }
 
    private:
     index_t batch_ = 0;
@@ -88,13 +90,14 @@ struct GlobalAvgPool {
       batch_ = batch;
       out_.reshape(shape_of<Dims<1, 1, In::channels>>(batch));
     }
-    const T* forward(const T* x, Context&) {
-      kernels::global_avg_pool_forward(x, out_.data(), batch_, In::height, In::width, In::channels);
+    const T* forward(const T* x, Context& ctx) {
+      kernels::global_avg_pool_forward(x, out_.data(), batch_, In::height, In::width, In::channels, ctx.exec);
       return out_.data();
     }
-    void backward(const T*, const T* dy, T* dx, Context&) {
-      if (dx) kernels::global_avg_pool_backward(dy, dx, batch_, In::height, In::width, In::channels);
+    void backward(const T*, const T* dy, T* dx, Context& ctx) {
+      if (dx) kernels::global_avg_pool_backward(dy, dx, batch_, In::height, In::width, In::channels, ctx.exec);
     }
+    std::size_t activation_bytes() const { return out_.bytes(); }
     index_t batch_ = 0;
     Tensor<T> out_;
   };

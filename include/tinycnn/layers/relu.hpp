@@ -24,19 +24,20 @@ struct ReLU {
       size_ = batch * In::size;
       out_ = Tensor<T>();
     }
-    const T* forward(const T* x, Context&) {
+    const T* forward(const T* x, Context& ctx) {
       y_ = out_.data();
-      kernels::relu_forward(x, y_, size_);
+      kernels::relu_forward(x, y_, size_, ctx.exec);
       return y_;
     }
-    const T* forward_in_place(T* x, Context&) {
+    const T* forward_in_place(T* x, Context& ctx) {
       y_ = x;
-      kernels::relu_forward(x, y_, size_);
+      kernels::relu_forward(x, y_, size_, ctx.exec);
       return y_;
     }
-    void backward(const T*, const T* dy, T* dx, Context&) {
-      if (dx) kernels::relu_backward(y_, dy, dx, size_);
+    void backward(const T*, const T* dy, T* dx, Context& ctx) {
+      if (dx) kernels::relu_backward(y_, dy, dx, size_, ctx.exec);
     }
+    std::size_t activation_bytes() const { return out_.bytes(); }
     index_t size_ = 0;
     T* y_ = nullptr;  // where the last forward wrote
     Tensor<T> out_;   // unused when running in place

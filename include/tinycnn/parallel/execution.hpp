@@ -1,0 +1,45 @@
+// Execution: what one call may use, passed down from the caller to every kernel.
+//
+//   intra      threads inside one kernel (an OpenMP team of at most this many);
+//   inter      independent graph branches run at once (parallel/branches.hpp);
+//   workspace  the kernel's planned scratch memory (parallel/workspace.hpp).
+//
+// No kernel reads a process-wide setting: a Network owns its Execution (graph/network.hpp), so
+// two networks with different thread counts can train side by side in one process. The thread
+// count a user asks for is resolved once (resolve_threads below); kernels trust the value.
+#pragma once
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+
+#include "tinycnn/core/error.hpp"
+#include "tinycnn/parallel/workspace.hpp"
+
+namespace tinycnn::parallel {
+
+struct Execution {
+  int intra = 1;
+  int inter = 1;
+  Workspace workspace;
+
+  // The same threads with another workspace (a part carved for a nested call).
+  Execution with_workspace(Workspace w) const { return {intra, inter, w}; }
+  // One thread and the given workspace: a call made from inside another kernel's team.
+  static Execution serial(Workspace w = {}) { return {1, 1, w}; }
+};
+
+// The largest thread count accepted anywhere: far above any node's core count, far below what
+// makes an OpenMP runtime fail to create its team.
+inline constexpr int kMaxThreads = 1024;
+
+// 0 means "the library picks": all the threads OpenMP would use (OMP_NUM_THREADS, or one per
+// core), as TensorFlow does for its intra-op pool.
+inline int resolve_threads(int requested, const char* what = "thread count") {
+  require(requested >= 0 && requested <= kMaxThreads,
+          std::string(what) + " must be between 0 and " + std::to_string(kMaxThreads) + ", got " +
+              std::to_string(requested));
+  return requested > 0 ? requested : std::max(1, omp_get_max_threads());
+}
+
+}  // namespace tinycnn::parallel
