@@ -18,7 +18,7 @@
 
 #include "registry.hpp"
 #include "tinycnn/bench/json.hpp"
-#include "tinycnn/bench/omp_environment.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
 #include "tinycnn/parallel/threads.hpp"
@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
 
   bench::BenchmarkOptions o;
   const ModelEntry* entry = nullptr;
-  bench::KmpSettings kmp;
+  parallel::KmpSettings kmp;
   int inter_threads = 0, intra_threads = 0;
   try {
     entry = cnn_benchmark::find_model(model);
@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
         throw UsageError(std::string(f) + " only takes effect with --mkl: add --mkl=True or drop " + f);
     if (mkl) {
       try {
-        (void)bench::parse_kmp_affinity(kmp.affinity);
+        (void)parallel::parse_kmp_affinity(kmp.affinity);
       } catch (const Error& e) {
         throw UsageError("--kmp_affinity: " + std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
       }
@@ -205,13 +205,13 @@ int main(int argc, char** argv) {
   // effect in a fresh process. Nothing above has called into OpenMP.
   std::string omp_line = "runtime defaults (no --mkl)";
   if (mkl) {
-    if (const char* applied = bench::applied_environment()) {
+    if (const char* applied = parallel::applied_environment()) {
       std::printf("OpenMP environment set by --mkl (process re-executed with it):\n%s", applied);
       omp_line = "set by --mkl (listed above)";
     } else {
       try {
-        const double spins = kmp.blocktime_ms > 0 ? bench::measure_spins_per_ms() : 0.0;
-        bench::reexec_with_environment(bench::openmp_environment(kmp, spins), argv);
+        const double spins = kmp.blocktime_ms > 0 ? parallel::measure_spins_per_ms() : 0.0;
+        parallel::reexec_with_environment(parallel::openmp_environment(kmp, spins), argv);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
         return 1;

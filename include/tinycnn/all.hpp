@@ -13,6 +13,7 @@
 #include "tinycnn/kernels/gemm.hpp"
 
 #include "tinycnn/parallel/branches.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/parallel/threads.hpp"
 
 #include "tinycnn/layers/batch_norm.hpp"
@@ -41,7 +42,6 @@
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/json.hpp"
 #include "tinycnn/bench/memory.hpp"
-#include "tinycnn/bench/omp_environment.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
 #include "tinycnn/bench/run.hpp"
