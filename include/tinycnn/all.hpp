@@ -21,11 +21,11 @@
 #include "tinycnn/layers/dense.hpp"
 #include "tinycnn/layers/dropout.hpp"
 #include "tinycnn/layers/flatten.hpp"
-#include "tinycnn/layers/gradient_check.hpp"
 #include "tinycnn/layers/pooling.hpp"
 #include "tinycnn/layers/relu.hpp"
 
 #include "tinycnn/graph/concat.hpp"
+#include "tinycnn/graph/gradient_check.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/repeat.hpp"
