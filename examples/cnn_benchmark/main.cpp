@@ -17,10 +17,10 @@
 #include <string>
 
 #include "registry.hpp"
-#include "tinycnn/bench/json.hpp"
-#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
+#include "tinycnn/io/file.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/parallel/threads.hpp"
 
 namespace {
@@ -178,8 +178,13 @@ int main(int argc, char** argv) {
         throw UsageError("--kmp_affinity: " + std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
       }
     }
-    if (!output_json.empty() && !bench::can_write_file(output_json))
-      throw UsageError("--output_json: cannot write '" + output_json + "' (need a writable file path)");
+    if (!output_json.empty()) {
+      try {
+        check_output_file(output_json, "--output_json");
+      } catch (const Error& e) {
+        throw UsageError(std::string(e.what()).substr(std::string("tinycnn: ").size()));
+      }
+    }
 
     if (!learning_rate.empty()) {
       const double lr = parse_number("--learning_rate", learning_rate, true);
@@ -249,7 +254,7 @@ int main(int argc, char** argv) {
   try {
     bench::BenchmarkResult result = entry->run(o);
     if (!output_json.empty()) {
-      bench::write_file_atomically(output_json, bench::to_json(o, result));
+      write_file_atomically(output_json, bench::to_json(o, result), "--output_json");
       std::printf("wrote %s\n", output_json.c_str());
     }
   } catch (const std::exception& e) {

@@ -32,6 +32,7 @@
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/core/tensor.hpp"
+#include "tinycnn/io/file.hpp"
 
 #ifdef TINYCNN_WITH_ZLIB
 #include <zlib.h>
@@ -67,9 +68,6 @@ inline std::string hex_byte(unsigned v) {
   return std::string("0x") + digits[(v >> 4) & 15] + digits[v & 15];
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
 #ifdef TINYCNN_WITH_ZLIB
 struct GzCloser {
   void operator()(gzFile g) const { gzclose(g); }
@@ -79,14 +77,8 @@ struct GzCloser {
 // One interface over a plain FILE and a zlib stream, so the header and data are parsed once.
 class IdxSource {
  public:
-  explicit IdxSource(const std::filesystem::path& file) : file_(file) {
+  explicit IdxSource(const std::filesystem::path& file) : file_(file), plain_(open_for_reading(file, idx_where(file))) {
     std::error_code ec;
-    auto st = std::filesystem::status(file, ec);
-    if (!std::filesystem::exists(st)) fail("file not found");
-    if (std::filesystem::is_directory(st)) fail("is a directory, not a file");
-
-    plain_.reset(std::fopen(file.c_str(), "rb"));
-    if (!plain_) fail_errno("cannot open");
     unsigned char magic[2] = {0, 0};
     std::size_t got = std::fread(magic, 1, 2, plain_.get());
     if (std::ferror(plain_.get())) fail_errno("read error");
@@ -161,7 +153,7 @@ class IdxSource {
 #endif
   static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
   std::filesystem::path file_;
-  std::unique_ptr<std::FILE, FileCloser> plain_;
+  FilePtr plain_;
   bool gzip_ = false;
   std::uint64_t plain_size_ = kUnknown;
   std::uint64_t consumed_ = 0;
