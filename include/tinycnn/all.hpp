@@ -37,7 +37,10 @@
 #include "tinycnn/train/trainer.hpp"
 
 #include "tinycnn/io/checkpoint.hpp"
+#include "tinycnn/io/dataset.hpp"
+#include "tinycnn/io/file.hpp"
 #include "tinycnn/io/idx.hpp"
+#include "tinycnn/io/mnist.hpp"
 
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/json.hpp"
