@@ -266,8 +266,6 @@ struct Sequential {
     // Visits the direct children in order.
     template <class F>
     void for_each(F&& f) { std::apply([&](auto&... l) { (f(l), ...); }, layers_); }
-    template <std::size_t I>
-    auto& get() { return std::get<I>(layers_); }
 
    private:
     auto getter() { return [this](auto i) -> auto& { return std::get<decltype(i)::value>(layers_); }; }

@@ -18,8 +18,8 @@
 // mismatch caused by a flipped byte. Data is loaded into temporaries first: a refused load leaves
 // the caller's buffers as they were.
 //
-// FNV-1a runs at roughly 1 GB/s, a fraction of a second for the largest models this library
-// trains on a CPU, and needs no table or library.
+// The checksum is FNV-1a: it needs no table or library, and it is fast enough to cost little
+// beside the write itself (docs/performance.md).
 #pragma once
 #include <algorithm>
 #include <bit>

@@ -214,11 +214,6 @@ class AtomicFile {
     if (dir) (void)::fsync(dir.get());
   }
 
-  const std::filesystem::path& target() const { return target_; }
-  // The file commit() replaces: the target, or where its symlinks lead.
-  const std::filesystem::path& destination() const { return destination_; }
-  const std::filesystem::path& temporary() const { return tmp_; }
-
  private:
   [[noreturn]] void fail_before_writing(const std::string& problem) const {
     throw Error(detail::file_where(what_, target_) + problem + where_it_leads());

@@ -38,8 +38,8 @@ struct PlanTraits {
 // The layer's declared PlanTraits, or the defaults.
 template <class L>
 constexpr PlanTraits plan_traits_of() {
-  // The facts were once separate static members; one of those left in a layer would be ignored
-  // in silence, and a forgotten forwards_input lets a ReLU overwrite someone else's input.
+  // A fact written as a separate member (`static constexpr bool forwards_input = true;`) would
+  // be ignored in silence, and a forwards_input ignored lets a ReLU overwrite someone else's input.
   static_assert(!requires { L::forwards_input; } && !requires { L::reads_own_output; } &&
                     !requires { L::elementwise_backward; } && !requires { L::in_place; },
                 "tinycnn: declare the planner's facts as `static constexpr PlanTraits plan_traits{...}` "
