@@ -11,7 +11,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "tinycnn/all.hpp"
+#include "tinycnn/graph/network.hpp"
+#include "tinycnn/io/dataset.hpp"
+#include "tinycnn/io/file.hpp"
+#include "tinycnn/io/mnist.hpp"
+#include "tinycnn/models/mnist_deep.hpp"
+#include "tinycnn/optim/adam.hpp"
+#include "tinycnn/parallel/threads.hpp"
+#include "tinycnn/train/trainer.hpp"
 
 using namespace tinycnn;
 
@@ -45,6 +52,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    // A checkpoint that cannot be written should stop the run now, not after its first epoch.
+    if (!checkpoint.empty()) check_output_file(checkpoint, "--checkpoint");
     if (threads > 0) {
       omp_set_num_threads(threads);
       parallel::set_intra_threads(threads);

@@ -17,10 +17,10 @@
 #include <string>
 
 #include "registry.hpp"
-#include "tinycnn/bench/json.hpp"
-#include "tinycnn/bench/omp_environment.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
+#include "tinycnn/io/file.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/parallel/threads.hpp"
 
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
 
   bench::BenchmarkOptions o;
   const ModelEntry* entry = nullptr;
-  bench::KmpSettings kmp;
+  parallel::KmpSettings kmp;
   int inter_threads = 0, intra_threads = 0;
   try {
     entry = cnn_benchmark::find_model(model);
@@ -174,13 +174,18 @@ int main(int argc, char** argv) {
         throw UsageError(std::string(f) + " only takes effect with --mkl: add --mkl=True or drop " + f);
     if (mkl) {
       try {
-        (void)bench::parse_kmp_affinity(kmp.affinity);
+        (void)parallel::parse_kmp_affinity(kmp.affinity);
       } catch (const Error& e) {
         throw UsageError("--kmp_affinity: " + std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
       }
     }
-    if (!output_json.empty() && !bench::can_write_file(output_json))
-      throw UsageError("--output_json: cannot write '" + output_json + "' (need a writable file path)");
+    if (!output_json.empty()) {
+      try {
+        check_output_file(output_json, "--output_json");
+      } catch (const Error& e) {
+        throw UsageError(std::string(e.what()).substr(std::string("tinycnn: ").size()));
+      }
+    }
 
     if (!learning_rate.empty()) {
       const double lr = parse_number("--learning_rate", learning_rate, true);
@@ -206,13 +211,13 @@ int main(int argc, char** argv) {
   // effect in a fresh process. Nothing above has called into OpenMP.
   std::string omp_line = "runtime defaults (no --mkl)";
   if (mkl) {
-    if (const char* applied = bench::applied_environment()) {
+    if (const char* applied = parallel::applied_environment()) {
       std::printf("OpenMP environment set by --mkl (process re-executed with it):\n%s", applied);
       omp_line = "set by --mkl (listed above)";
     } else {
       try {
-        const double spins = kmp.blocktime_ms > 0 ? bench::measure_spins_per_ms() : 0.0;
-        bench::reexec_with_environment(bench::openmp_environment(kmp, spins), argv);
+        const double spins = kmp.blocktime_ms > 0 ? parallel::measure_spins_per_ms() : 0.0;
+        parallel::reexec_with_environment(parallel::openmp_environment(kmp, spins), argv);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
         return 1;
@@ -250,7 +255,7 @@ int main(int argc, char** argv) {
   try {
     bench::BenchmarkResult result = entry->run(o);
     if (!output_json.empty()) {
-      bench::write_file_atomically(output_json, bench::to_json(o, result));
+      write_file_atomically(output_json, bench::to_json(o, result), "--output_json");
       std::printf("wrote %s\n", output_json.c_str());
     }
   } catch (const std::exception& e) {

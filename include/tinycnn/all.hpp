@@ -1,5 +1,5 @@
-// One include for users: the whole library except the MPI distribution policies (which need
-// MPI; include tinycnn/distributed/... yourself).
+// One include for users: the whole library, floor by floor, bottom first (docs/architecture.md).
+// It stands above the floors, so no header of the library includes it.
 #pragma once
 #include "tinycnn/version.hpp"
 
@@ -9,46 +9,34 @@
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/core/tensor.hpp"
 
-#include "tinycnn/kernels/conv.hpp"
-#include "tinycnn/kernels/gemm.hpp"
+#include "tinycnn/simd/simd.hpp"
 
 #include "tinycnn/parallel/branches.hpp"
 #include "tinycnn/parallel/execution.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/parallel/threads.hpp"
 #include "tinycnn/parallel/workspace.hpp"
+
+#include "tinycnn/kernels/conv.hpp"
+#include "tinycnn/kernels/gemm.hpp"
 
 #include "tinycnn/layers/batch_norm.hpp"
 #include "tinycnn/layers/conv2d.hpp"
 #include "tinycnn/layers/dense.hpp"
 #include "tinycnn/layers/dropout.hpp"
 #include "tinycnn/layers/flatten.hpp"
-#include "tinycnn/layers/gradient_check.hpp"
+#include "tinycnn/layers/plan_traits.hpp"
 #include "tinycnn/layers/pooling.hpp"
 #include "tinycnn/layers/relu.hpp"
 
 #include "tinycnn/graph/concat.hpp"
-#include "tinycnn/graph/profiler.hpp"
+#include "tinycnn/graph/gradient_check.hpp"
 #include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/residual.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/graph/visit.hpp"
-
-#include "tinycnn/optim/all.hpp"
-#include "tinycnn/train/trainer.hpp"
-
-#include "tinycnn/io/checkpoint.hpp"
-#include "tinycnn/io/idx.hpp"
-
-#include "tinycnn/bench/fma_peak.hpp"
-#include "tinycnn/bench/json.hpp"
-#include "tinycnn/bench/memory.hpp"
-#include "tinycnn/bench/omp_environment.hpp"
-#include "tinycnn/bench/report.hpp"
-#include "tinycnn/bench/result.hpp"
-#include "tinycnn/bench/run.hpp"
-#include "tinycnn/bench/statistics.hpp"
-#include "tinycnn/bench/synthetic_data.hpp"
 
 #include "tinycnn/models/alexnet.hpp"
 #include "tinycnn/models/inception_v3.hpp"
@@ -56,3 +44,23 @@
 #include "tinycnn/models/resnet.hpp"
 #include "tinycnn/models/trivial.hpp"
 #include "tinycnn/models/vgg16.hpp"
+
+#include "tinycnn/optim/all.hpp"
+
+#include "tinycnn/io/checkpoint.hpp"
+#include "tinycnn/io/dataset.hpp"
+#include "tinycnn/io/file.hpp"
+#include "tinycnn/io/idx.hpp"
+#include "tinycnn/io/mnist.hpp"
+
+#include "tinycnn/train/trainer.hpp"
+
+#include "tinycnn/bench/fma_peak.hpp"
+#include "tinycnn/bench/json.hpp"
+#include "tinycnn/bench/memory.hpp"
+#include "tinycnn/bench/report.hpp"
+#include "tinycnn/bench/result.hpp"
+#include "tinycnn/bench/run.hpp"
+#include "tinycnn/bench/statistics.hpp"
+#include "tinycnn/bench/synthetic_data.hpp"
+#include "tinycnn/bench/timing.hpp"

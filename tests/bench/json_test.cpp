@@ -1,9 +1,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,22 +33,4 @@ TEST_CASE("numbers survive a round trip") {
   JsonWriter j;
   j.value(0.1);
   CHECK(std::stod(j.str()) == 0.1);
-}
-
-TEST_CASE("files are written under a temporary name and renamed") {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("tinycnn_json_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const fs::path target = dir / "r.json";
-  CHECK(can_write_file(target));
-  CHECK_FALSE(fs::exists(temporary_sibling(target)));
-  write_file_atomically(target, "{\"a\":1}\n");
-  std::ifstream f(target);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  CHECK(ss.str() == "{\"a\":1}\n");
-  CHECK_FALSE(fs::exists(temporary_sibling(target)));
-  CHECK_FALSE(can_write_file(dir / "no" / "such" / "folder.json"));
-  CHECK_FALSE(can_write_file(dir));  // a folder is not a file
-  fs::remove_all(dir);
 }

@@ -284,15 +284,15 @@ TEST_CASE("checkpoint: saving replaces the old file atomically and leaves no tem
   CHECK_THROWS_WITH_AS(save_checkpoint<float>(file, kSig, 3, {{"", v}}), doctest::Contains("empty name"), Error);
   CHECK(got.load(file) == 2);
 
-  // The rename fails when the target is a directory: the temporary must go.
+  // A directory in the way is refused before anything is written, and left alone.
   auto blocked = dir / "blocked";
   fs::create_directory(blocked);
   fs::create_directory(blocked / "keep");
-  check_mentions(error_of([&] { first.save(blocked, 4); }), blocked, "cannot rename");
+  check_mentions(error_of([&] { first.save(blocked, 4); }), blocked, "a directory, not a regular file");
   CHECK(fs::is_directory(blocked / "keep"));
 
   check_mentions(error_of([&] { first.save(dir / "no-such-dir" / "model.ckpt", 4); }),
-                 dir / "no-such-dir" / "model.ckpt", "cannot create the temporary file");
+                 dir / "no-such-dir" / "model.ckpt", "cannot create a temporary file");
 
   std::vector<std::string> left = dir.others("model.ckpt");
   CHECK(left == std::vector<std::string>{"blocked"});

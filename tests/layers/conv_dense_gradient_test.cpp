@@ -5,7 +5,7 @@
 #include "tinycnn/layers/conv2d.hpp"
 #include "tinycnn/layers/dense.hpp"
 #include "tinycnn/layers/flatten.hpp"
-#include "tinycnn/layers/gradient_check.hpp"
+#include "tinycnn/graph/gradient_check.hpp"
 
 using namespace tinycnn;
 

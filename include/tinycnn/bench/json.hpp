@@ -1,15 +1,12 @@
-// A tiny JSON writer for benchmark results (configuration, every step time, the summary), and
-// the atomic file write that keeps a half-written result from ever being read by a plotting
-// script: write a temporary name in the same folder, then rename over the target.
+// A tiny JSON writer for benchmark results (configuration, every step time, the summary). The
+// document is built in memory and saved with io/file.hpp's write_file_atomically, so a plotting
+// script never reads a half-written result.
 #pragma once
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 #include <vector>
 
 #include "tinycnn/core/error.hpp"
@@ -120,40 +117,5 @@ class JsonWriter {
   std::vector<bool> first_;  // per open container: nothing written into it yet
   bool after_key_ = false;
 };
-
-inline std::filesystem::path temporary_sibling(const std::filesystem::path& target) {
-  return std::filesystem::path(target.string() + ".tmp." + std::to_string(::getpid()));
-}
-
-// Can `target` be written? Tries the temporary sibling the real write will use, so a run that
-// would fail at its end is refused before it spends minutes measuring.
-inline bool can_write_file(const std::filesystem::path& target) {
-  if (std::filesystem::is_directory(target)) return false;
-  auto tmp = temporary_sibling(target);
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) return false;
-  }
-  std::error_code ec;
-  std::filesystem::remove(tmp, ec);
-  return true;
-}
-
-inline void write_file_atomically(const std::filesystem::path& target, std::string_view content) {
-  auto tmp = temporary_sibling(target);
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    require(bool(f), "cannot write " + tmp.string());
-    f.write(content.data(), std::streamsize(content.size()));
-    f.flush();
-    require(bool(f), "writing " + tmp.string() + " failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, target, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error("cannot rename the result to " + target.string());
-  }
-}
 
 }  // namespace tinycnn::bench

@@ -1,22 +1,10 @@
-// A batch of NHWC activations: contiguous, batch-major, 64-byte aligned. TensorView is the
-// non-owning form that kernels and layers pass around.
+// A batch of NHWC activations: contiguous, batch-major, 64-byte aligned. Kernels and layers pass
+// plain pointers (data()) and take the shape from the types, so no view type exists.
 #pragma once
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/shape.hpp"
 
 namespace tinycnn {
-
-template <class T>
-struct TensorView {
-  T* data = nullptr;
-  Shape shape;
-
-  index_t size() const { return shape.size(); }
-  T& operator()(index_t n, index_t h, index_t w, index_t c) const {
-    return data[((n * shape.h + h) * shape.w + w) * shape.c + c];
-  }
-  operator TensorView<const T>() const { return {data, shape}; }
-};
 
 template <class T>
 class Tensor {
@@ -35,10 +23,6 @@ class Tensor {
   const T* data() const { return storage_.data(); }
   T& operator[](index_t i) { return storage_[i]; }
   const T& operator[](index_t i) const { return storage_[i]; }
-  T& operator()(index_t n, index_t h, index_t w, index_t c) { return view()(n, h, w, c); }
-  const T& operator()(index_t n, index_t h, index_t w, index_t c) const { return view()(n, h, w, c); }
-  TensorView<T> view() { return {data(), shape_}; }
-  TensorView<const T> view() const { return {data(), shape_}; }
 
  private:
   Shape shape_;

@@ -36,8 +36,8 @@ struct Repeat {
       return runner_t::own_scratch(batch) + scratch_size_of<block_t>(batch);
     }
 
-    static constexpr bool forwards_input = tinycnn::forwards_input<block_t>();
-    static constexpr bool reads_own_output = tinycnn::reads_own_output<block_t>();
+    static constexpr PlanTraits plan_traits{.forwards_input = tinycnn::forwards_input<block_t>(),
+                                            .reads_own_output = tinycnn::reads_own_output<block_t>()};
     static std::string describe() { return "Repeat " + std::to_string(N) + " x " + block_t::describe(); }
 
     void plan(index_t batch) {

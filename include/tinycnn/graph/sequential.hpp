@@ -118,7 +118,7 @@ class ChainRunner {
     return align_count<T>(batch * Plan.scratch_size[0]) + align_count<T>(batch * Plan.scratch_size[1]);
   }
 
-  // in_place[i]: child i may overwrite its input (see Sequential::in_place_at).
+  // in_place[i]: child i may overwrite its input (see Sequential::in_place_).
   template <class Get>
   const T* forward(const T* x, Context& ctx, Get&& get, const std::array<bool, N>& in_place = {}) {
     const T* cur = x;
@@ -232,9 +232,10 @@ struct Sequential {
       });
     }
 
-    static constexpr bool reads_own_output = tinycnn::reads_own_output<std::tuple_element_t<N - 1, layers_t>>();
-    // The output is the input itself when every child hands its input on.
-    static constexpr bool forwards_input = fold([]<class... L>() { return (tinycnn::forwards_input<L>() && ...); });
+    // The output is the last child's, and the input itself when every child hands its input on.
+    static constexpr PlanTraits plan_traits{
+        .forwards_input = fold([]<class... L>() { return (tinycnn::forwards_input<L>() && ...); }),
+        .reads_own_output = tinycnn::reads_own_output<std::tuple_element_t<N - 1, layers_t>>()};
 
     void plan(index_t batch) {
       std::size_t i = 0;
@@ -265,8 +266,6 @@ struct Sequential {
     // Visits the direct children in order.
     template <class F>
     void for_each(F&& f) { std::apply([&](auto&... l) { (f(l), ...); }, layers_); }
-    template <std::size_t I>
-    auto& get() { return std::get<I>(layers_); }
 
    private:
     auto getter() { return [this](auto i) -> auto& { return std::get<decltype(i)::value>(layers_); }; }

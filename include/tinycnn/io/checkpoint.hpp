@@ -18,8 +18,8 @@
 // mismatch caused by a flipped byte. Data is loaded into temporaries first: a refused load leaves
 // the caller's buffers as they were.
 //
-// FNV-1a runs at roughly 1 GB/s, a fraction of a second for the largest models this library
-// trains on a CPU, and needs no table or library.
+// The checksum is FNV-1a: it needs no table or library, and it is fast enough to cost little
+// beside the write itself (docs/performance.md).
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -39,10 +39,8 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "tinycnn/core/error.hpp"
+#include "tinycnn/io/file.hpp"
 
 namespace tinycnn {
 
@@ -89,10 +87,6 @@ inline const char* type_name(std::uint32_t element_size) {
   return element_size == 4 ? "float" : element_size == 8 ? "double" : "unknown type";
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
 struct Fnv1a {
   std::uint64_t h = 0xcbf29ce484222325ull;
   void update(const void* p, std::size_t n) {
@@ -103,81 +97,35 @@ struct Fnv1a {
   }
 };
 
-// Removes the temporary file unless the save reached its rename.
-class TempFile {
+// The file being saved (io/file.hpp's atomic write) and the checksum of what went into it.
+class HashedWriter {
  public:
-  TempFile(const std::filesystem::path& target, std::filesystem::path tmp)
-      : target_(target), tmp_(std::move(tmp)) {
-    f_ = std::fopen(tmp_.c_str(), "wb");
-    if (!f_) {
-      int e = errno;
-      throw Error(where(target_) + "cannot create the temporary file '" + tmp_.string() + "': " + std::strerror(e));
-    }
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (f_) std::fclose(f_);
-    if (!committed_) {
-      std::error_code ec;
-      std::filesystem::remove(tmp_, ec);
-    }
-  }
-
+  explicit HashedWriter(const std::filesystem::path& target) : out_(target, "checkpoint") {}
   void write(const void* p, std::size_t n) {
     if (n == 0) return;
     hash_.update(p, n);
-    if (std::fwrite(p, 1, n, f_) != n) fail("write to");
+    out_.write(p, n);
   }
   template <class U>
   void put(U v) {
     write(&v, sizeof v);
   }
-
+  // Appends the checksum and replaces the target.
   void finish() {
-    std::uint64_t sum = hash_.h;
-    if (std::fwrite(&sum, 1, sizeof sum, f_) != sizeof sum) fail("write to");
-    if (std::fflush(f_) != 0) fail("flush of");
-    // Without fsync a crash shortly after the rename can leave an empty file under the name.
-    if (::fsync(::fileno(f_)) != 0) fail("fsync of");
-    if (std::fclose(std::exchange(f_, nullptr)) != 0) fail("close of");
-    std::error_code ec;
-    std::filesystem::rename(tmp_, target_, ec);
-    if (ec) throw Error(where(target_) + "cannot rename '" + tmp_.string() + "' over it: " + ec.message());
-    committed_ = true;
-    // Make the rename itself durable; a failure here loses nothing that was there before.
-    auto dir = target_.parent_path();
-    if (dir.empty()) dir = ".";
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-      (void)::fsync(fd);
-      ::close(fd);
-    }
+    const std::uint64_t sum = hash_.h;
+    out_.write(&sum, sizeof sum);
+    out_.commit();
   }
 
  private:
-  [[noreturn]] void fail(const char* operation) const {
-    int e = errno;  // before anything below can change it
-    throw Error(where(target_) + operation + " '" + tmp_.string() + "' failed: " + std::strerror(e) +
-                " (the previous checkpoint, if any, is untouched)");
-  }
-
-  std::filesystem::path target_;
-  std::filesystem::path tmp_;
-  std::FILE* f_ = nullptr;
+  AtomicFile out_;
   Fnv1a hash_;
-  bool committed_ = false;
 };
 
 class Reader {
  public:
-  explicit Reader(const std::filesystem::path& file) : file_(file) {
+  explicit Reader(const std::filesystem::path& file) : file_(file), f_(open_for_reading(file, where(file))) {
     std::error_code ec;
-    auto st = std::filesystem::status(file, ec);
-    if (!std::filesystem::exists(st)) fail("file not found");
-    if (std::filesystem::is_directory(st)) fail("is a directory, not a file");
-    f_.reset(std::fopen(file.c_str(), "rb"));
-    if (!f_) fail_errno("cannot open");
     auto size = std::filesystem::file_size(file, ec);
     if (ec) fail("cannot get the file size: " + ec.message());
     remaining_ = size;
@@ -227,7 +175,7 @@ class Reader {
 
  private:
   std::filesystem::path file_;
-  std::unique_ptr<std::FILE, FileCloser> f_;
+  FilePtr f_;
   std::uint64_t remaining_ = 0;
   Fnv1a hash_;
 };
@@ -314,8 +262,9 @@ void check_names(const Sections& sections, const std::filesystem::path& file, co
 
 }  // namespace detail::ckpt
 
-// Writes <file>.tmp-<pid> next to the target, syncs it, then renames it over the target: the
-// target is either the old checkpoint or the complete new one, never a mixture.
+// Saves through io/file.hpp's atomic write: the target is either the old checkpoint or the
+// complete new one, never a mixture; a symlink's target is replaced, anything but a regular file
+// refused.
 template <class T>
   requires CheckpointElement<T>
 void save_checkpoint(const std::filesystem::path& file, std::string_view signature, std::int64_t step,
@@ -324,9 +273,7 @@ void save_checkpoint(const std::filesystem::path& file, std::string_view signatu
   ck::check_names(sections, file, "save");
   require(sections.size() <= 0xffffffffu, ck::where(file) + "too many sections");
 
-  std::filesystem::path tmp = file;
-  tmp += ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
-  ck::TempFile out(file, tmp);
+  ck::HashedWriter out(file);
 
   out.write(ck::kMagic, sizeof ck::kMagic);
   out.put<std::uint32_t>(kCheckpointVersion);

@@ -1,5 +1,5 @@
-// MNIST-format IDX files (plain or gzip-compressed) and the MNIST / Fashion-MNIST datasets built
-// from them, plus the small helpers a training loop needs to walk a dataset in batches.
+// Reading IDX files (MNIST's format), plain or gzip-compressed, into dimensions and bytes. What
+// the bytes mean is the caller's business: io/mnist.hpp turns them into a Dataset.
 //
 // IDX layout: two zero bytes, a type byte (0x08 = unsigned byte, the only type read here), the
 // number of dimensions, each dimension as a big-endian uint32, then the data in row-major order.
@@ -19,19 +19,12 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <numeric>
-#include <span>
 #include <string>
-#include <string_view>
 #include <system_error>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "tinycnn/core/error.hpp"
-#include "tinycnn/core/random.hpp"
-#include "tinycnn/core/shape.hpp"
-#include "tinycnn/core/tensor.hpp"
+#include "tinycnn/io/file.hpp"
 
 #ifdef TINYCNN_WITH_ZLIB
 #include <zlib.h>
@@ -67,9 +60,6 @@ inline std::string hex_byte(unsigned v) {
   return std::string("0x") + digits[(v >> 4) & 15] + digits[v & 15];
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
 #ifdef TINYCNN_WITH_ZLIB
 struct GzCloser {
   void operator()(gzFile g) const { gzclose(g); }
@@ -79,14 +69,8 @@ struct GzCloser {
 // One interface over a plain FILE and a zlib stream, so the header and data are parsed once.
 class IdxSource {
  public:
-  explicit IdxSource(const std::filesystem::path& file) : file_(file) {
+  explicit IdxSource(const std::filesystem::path& file) : file_(file), plain_(open_for_reading(file, idx_where(file))) {
     std::error_code ec;
-    auto st = std::filesystem::status(file, ec);
-    if (!std::filesystem::exists(st)) fail("file not found");
-    if (std::filesystem::is_directory(st)) fail("is a directory, not a file");
-
-    plain_.reset(std::fopen(file.c_str(), "rb"));
-    if (!plain_) fail_errno("cannot open");
     unsigned char magic[2] = {0, 0};
     std::size_t got = std::fread(magic, 1, 2, plain_.get());
     if (std::ferror(plain_.get())) fail_errno("read error");
@@ -161,7 +145,7 @@ class IdxSource {
 #endif
   static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
   std::filesystem::path file_;
-  std::unique_ptr<std::FILE, FileCloser> plain_;
+  FilePtr plain_;
   bool gzip_ = false;
   std::uint64_t plain_size_ = kUnknown;
   std::uint64_t consumed_ = 0;
@@ -257,134 +241,6 @@ inline IdxArray read_idx(const std::filesystem::path& file) {
                std::to_string(bytes) + " bytes of data the header (" + dims_text + ") describes");
   }
   return out;
-}
-
-// Images as NHWC floats in [0, 1] (shape [n, rows, cols, 1], 28 x 28 for MNIST and
-// Fashion-MNIST) and labels as integers (0..9 for those two, but any byte value is kept).
-struct Dataset {
-  Tensor<float> images;
-  std::vector<std::int32_t> labels;
-
-  index_t size() const { return static_cast<index_t>(labels.size()); }
-  Shape image_shape() const { return Shape{1, images.shape().h, images.shape().w, images.shape().c}; }
-};
-
-inline Dataset load_mnist(const std::filesystem::path& images_file,
-                          const std::filesystem::path& labels_file) {
-  IdxArray img = read_idx(images_file);
-  if (img.dims.size() != 3)
-    throw Error(detail::idx_where(images_file) + "an image file needs 3 dimensions [count, rows, cols], this one has " +
-                std::to_string(img.dims.size()));
-  IdxArray lab = read_idx(labels_file);
-  if (lab.dims.size() != 1)
-    throw Error(detail::idx_where(labels_file) + "a label file needs 1 dimension [count], this one has " +
-                std::to_string(lab.dims.size()));
-  if (img.dims[0] != lab.dims[0])
-    throw Error("image/label count mismatch: '" + images_file.string() + "' holds " +
-                std::to_string(img.dims[0]) + " images but '" + labels_file.string() + "' holds " +
-                std::to_string(lab.dims[0]) + " labels");
-
-  Dataset ds;
-  const Shape shape{static_cast<index_t>(img.dims[0]), static_cast<index_t>(img.dims[1]),
-                    static_cast<index_t>(img.dims[2]), 1};
-  ds.images = Tensor<float>(shape);
-  // A table keeps 255 -> exactly 1.0f (255 * (1/255.f) is not) at the cost of a lookup.
-  std::array<float, 256> scale{};
-  for (int v = 0; v < 256; ++v) scale[static_cast<std::size_t>(v)] = static_cast<float>(v) / 255.0f;
-  float* dst = ds.images.data();
-  const std::uint8_t* src = img.data.data();
-  const index_t total = shape.size();
-  for (index_t i = 0; i < total; ++i) dst[i] = scale[src[i]];
-  ds.labels.assign(lab.data.begin(), lab.data.end());
-  return ds;
-}
-
-// Loads "<split>-images-idx3-ubyte" and "<split>-labels-idx1-ubyte" from a folder, each either
-// plain or with a ".gz" suffix; split is "train" or "t10k" (the names of the original release,
-// kept by Fashion-MNIST and by Debian's dataset-fashion-mnist package, see below).
-inline Dataset load_mnist_folder(const std::filesystem::path& folder, std::string_view split) {
-  if (split != "train" && split != "t10k")
-    throw Error("MNIST split must be \"train\" or \"t10k\", got \"" + std::string(split) + "\"");
-  auto find = [&](const std::string& stem) {
-    std::error_code ec;
-    for (const char* suffix : {"", ".gz"}) {
-      auto p = folder / (stem + suffix);
-      if (std::filesystem::is_regular_file(p, ec)) return p;
-    }
-    throw Error("no MNIST file '" + stem + "' (plain or .gz) in folder '" + folder.string() + "'" +
-                (std::filesystem::is_directory(folder, ec) ? "" : " (the folder does not exist)"));
-  };
-  std::string s(split);
-  auto images = find(s + "-images-idx3-ubyte");
-  auto labels = find(s + "-labels-idx1-ubyte");
-  return load_mnist(images, labels);
-}
-
-// Where Debian's dataset-fashion-mnist package installs the four .gz files.
-inline const std::filesystem::path& debian_fashion_mnist_dir() {
-  static const std::filesystem::path dir = "/usr/share/datasets/fashion-mnist";
-  return dir;
-}
-
-// --- batches -------------------------------------------------------------------------------
-
-// Shuffles in place (Fisher-Yates over Rng::below), so a seed gives the same order everywhere.
-inline void shuffle_indices(std::span<index_t> indices, Rng& rng) {
-  for (std::size_t i = indices.size(); i > 1; --i) {
-    auto j = static_cast<std::size_t>(rng.below(i));
-    std::swap(indices[i - 1], indices[j]);
-  }
-}
-
-// The visiting order of one epoch: 0..n-1, shuffled when an Rng is given.
-inline std::vector<index_t> epoch_order(index_t n, Rng* rng = nullptr) {
-  require(n >= 0, "epoch_order: negative dataset size");
-  std::vector<index_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), index_t{0});
-  if (rng) shuffle_indices(order, *rng);
-  return order;
-}
-
-// Gathers the examples at `indices` into a contiguous batch: images becomes [indices.size(), h,
-// w, c] (reallocated only when the size changes), labels gets one entry per index.
-template <class T>
-void copy_batch(const Dataset& ds, std::span<const index_t> indices, Tensor<T>& images,
-                std::vector<std::int32_t>& labels) {
-  const Shape one = ds.image_shape();
-  const index_t per = one.image_size();
-  const auto b = static_cast<index_t>(indices.size());
-  for (index_t idx : indices)
-    require(idx >= 0 && idx < ds.size(), "copy_batch: index " + std::to_string(idx) +
-                                             " is outside the dataset of " + std::to_string(ds.size()) +
-                                             " examples");
-  images.reshape(Shape{b, one.h, one.w, one.c});
-  labels.resize(static_cast<std::size_t>(b));
-  for (index_t k = 0; k < b; ++k) {
-    const index_t i = indices[static_cast<std::size_t>(k)];
-    const float* src = ds.images.data() + i * per;
-    T* dst = images.data() + k * per;
-    if constexpr (std::is_same_v<T, float>) {
-      std::memcpy(dst, src, static_cast<std::size_t>(per) * sizeof(float));
-    } else {
-      for (index_t j = 0; j < per; ++j) dst[j] = static_cast<T>(src[j]);
-    }
-    labels[static_cast<std::size_t>(k)] = ds.labels[static_cast<std::size_t>(i)];
-  }
-}
-
-// Batch number `batch` of an epoch order (the last one may be short).
-template <class T>
-void copy_batch(const Dataset& ds, std::span<const index_t> order, index_t batch, index_t batch_size,
-                Tensor<T>& images, std::vector<std::int32_t>& labels) {
-  require(batch_size > 0, "copy_batch: batch size must be positive");
-  const auto n = static_cast<index_t>(order.size());
-  const index_t begin = batch * batch_size;
-  require(batch >= 0 && begin < n, "copy_batch: batch " + std::to_string(batch) +
-                                       " is past the end of an epoch of " + std::to_string(n) +
-                                       " examples");
-  const index_t end = std::min(n, begin + batch_size);
-  copy_batch(ds, order.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)),
-             images, labels);
 }
 
 }  // namespace tinycnn

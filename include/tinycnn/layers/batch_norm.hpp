@@ -37,7 +37,8 @@ struct BatchNorm {
     static constexpr index_t param_storage = storage_for<T>(num_params);
     static constexpr index_t state_storage = storage_for<T>(num_state);
     static constexpr double flops = 4.0 * double(In::size);
-    static constexpr bool elementwise_backward = true;  // dx = a * dy + b + k * (x - mean) per channel
+    // dx = a * dy + b + k * (x - mean), per channel.
+    static constexpr PlanTraits plan_traits{.elementwise_backward = true};
 
     static std::string describe() { return "BatchNorm " + std::to_string(C) + (has_gamma ? "" : " nogamma"); }
 

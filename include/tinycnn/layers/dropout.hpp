@@ -20,7 +20,7 @@ struct Dropout {
 
   template <class T, class In>
   struct impl : LayerBase<T, In, In> {
-    static constexpr bool forwards_input = true;  // in evaluation
+    static constexpr PlanTraits plan_traits{.forwards_input = true};  // in evaluation
     static std::string describe() { return "Dropout " + std::to_string(int(rate * 100 + 0.5)) + "%"; }
     void plan(index_t batch) {
       out_.reshape(shape_of<In>(batch));

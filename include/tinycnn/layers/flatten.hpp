@@ -11,7 +11,7 @@ namespace tinycnn {
 namespace detail {
 template <class T, class In, class Out>
 struct PassThrough : LayerBase<T, In, Out> {
-  static constexpr bool forwards_input = true;
+  static constexpr PlanTraits plan_traits{.forwards_input = true};
   void plan(index_t batch) { batch_ = batch; }
   const T* forward(const T* x, Context&) { return x; }
   void backward(const T*, const T* dy, T* dx, Context&) {

@@ -13,6 +13,8 @@
 //   void init(Rng&);                         initial parameters and state
 //   const T* forward(const T* x, Context&);  returns its output (batch x out_dims::size)
 //   void backward(const T* x, const T* dy, T* dx, Context&);
+//   static constexpr PlanTraits plan_traits;  optional: what the memory planner may assume
+//                                             (plan_traits.hpp)
 // backward overwrites (never accumulates) its parameter gradients and dx; dx may be null when
 // nobody needs the input gradient (the first layer). x is the same pointer forward was given.
 #pragma once
@@ -22,6 +24,7 @@
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/core/shape.hpp"
+#include "tinycnn/layers/plan_traits.hpp"
 #include "tinycnn/parallel/execution.hpp"
 
 namespace tinycnn {
@@ -55,64 +58,8 @@ struct WorkspacePlan {
 // and finds them at ctx.exec.workspace. Containers combine their children's needs
 // (graph/node.hpp: workspace_of).
 
-// Backward needs temporary gradient buffers (between the layers of a Sequential, for a
-// shortcut, for each Concat branch). They live only while the container's backward runs, so
-// instead of each container owning its own, the Network allocates one arena and each container
-// takes its part and hands the rest to its children: the arena's size is the deepest nesting's
-// sum, not the total over all containers. A layer that needs some declares
-//   static constexpr index_t scratch_size(index_t batch)   (elements of T, itself + children)
-// and finds them at ctx.scratch during backward.
-template <class L>
-constexpr index_t scratch_size_of(index_t batch) {
-  if constexpr (requires { L::scratch_size(batch); })
-    return L::scratch_size(batch);
-  else
-    return 0;
-}
-
-// Some layers return their input pointer as their output (Flatten, Identity, Dropout when not
-// training): their output is not a buffer of their own. They declare forwards_input = true.
-template <class L>
-constexpr bool forwards_input() {
-  if constexpr (requires { L::forwards_input; })
-    return L::forwards_input;
-  else
-    return false;
-}
-
-// A layer whose backward reads its own forward output (ReLU) declares reads_own_output = true:
-// nobody may then write over that output (see Residual's in-place add).
-template <class L>
-constexpr bool reads_own_output() {
-  if constexpr (requires { L::reads_own_output; })
-    return L::reads_own_output;
-  else
-    return false;
-}
-
-// A layer whose backward computes each element of dx from the same element of dy, x and its
-// output (and per-channel constants found first), as ReLU and BatchNorm do, declares
-// elementwise_backward = true: its dx may then share a buffer with its dy or its own output,
-// which lets a Sequential keep gradients in dead activations (graph/sequential.hpp).
-template <class L>
-constexpr bool elementwise_backward() {
-  if constexpr (requires { L::elementwise_backward; })
-    return L::elementwise_backward;
-  else
-    return false;
-}
-
-// A layer that can compute its output over its input's buffer (ReLU) declares
-// in_place = true and provides plan_in_place(batch) (no output buffer) and
-// forward_in_place(T* x, Context&). A Sequential uses that form only when the input buffer
-// belongs to an earlier sibling, i.e. is nobody else's input.
-template <class L>
-constexpr bool runs_in_place() {
-  if constexpr (requires { L::in_place; })
-    return L::in_place;
-  else
-    return false;
-}
+// scratch_size (backward's arena) and the other facts the memory planner reads about a layer:
+// layers/plan_traits.hpp.
 
 // Carves cache-line aligned pieces off a scratch arena.
 template <class T>

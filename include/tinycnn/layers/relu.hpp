@@ -12,9 +12,7 @@ struct ReLU {
   template <class T, class In>
   struct impl : LayerBase<T, In, In> {
     static constexpr double flops = double(In::size);
-    static constexpr bool in_place = true;
-    static constexpr bool reads_own_output = true;
-    static constexpr bool elementwise_backward = true;
+    static constexpr PlanTraits plan_traits{.reads_own_output = true, .elementwise_backward = true, .in_place = true};
     static std::string describe() { return "ReLU"; }
     void plan(index_t batch) {
       size_ = batch * In::size;

@@ -37,7 +37,7 @@
 
 #include "tinycnn/core/error.hpp"
 
-namespace tinycnn::bench {
+namespace tinycnn::parallel {
 
 struct KmpSettings {
   int blocktime_ms = 0;  // tf_cnn_benchmarks master's default (v1.5 had 30)
@@ -254,4 +254,4 @@ inline const char* applied_environment() { return std::getenv(kOmpEnvMarker); }
   throw Error(std::string("could not re-execute /proc/self/exe to apply the OpenMP settings: ") + std::strerror(errno));
 }
 
-}  // namespace tinycnn::bench
+}  // namespace tinycnn::parallel

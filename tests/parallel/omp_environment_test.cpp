@@ -3,10 +3,10 @@
 #include <map>
 #include <string>
 
-#include "tinycnn/bench/omp_environment.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/core/error.hpp"
 
-using namespace tinycnn::bench;
+using namespace tinycnn::parallel;
 
 namespace {
 std::map<std::string, std::string> env_of(const KmpSettings& k, double spins_per_ms = 1000) {

@@ -1,0 +1,2 @@
+// A graph header: including only lower floors is allowed.
+#pragma once

@@ -1,0 +1,152 @@
+// The memory planner's facts about layers (layers/plan_traits.hpp): each one set wrongly on a
+// layer makes a test fail, here or in layers_gradient_test.cpp.
+//   forwards_input        unset on a layer that hands its input on: a ReLU or a Residual's sum
+//                         writes over the caller's input (here). Set on a layer that owns its
+//                         output: a ReLU behind it no longer runs in place ("ReLU overwrites a
+//                         sibling's output" in layers_gradient_test.cpp).
+//   reads_own_output      unset on ReLU, or lost by a Sequential or Repeat around it: a
+//                         Residual's sum overwrites the output ReLU's backward reads (the
+//                         gradient checks here and in layers_gradient_test.cpp).
+//   elementwise_backward  set on a layer whose backward is not elementwise: its dx overwrites the
+//                         dy it is still reading (the chain gradient checks in
+//                         layers_gradient_test.cpp). Unset on ReLU or BatchNorm: a chain takes
+//                         scratch buffers it does not need (the plan pinned here).
+//   in_place              unset on ReLU: it takes an activation of its own ("ReLU overwrites a
+//                         sibling's output" in layers_gradient_test.cpp).
+//   scratch_size          too small on a container: backward writes past the arena (here).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <source_location>
+#include <vector>
+
+#include "support/check.hpp"
+#include "tinycnn/graph/concat.hpp"
+#include "tinycnn/graph/gradient_check.hpp"
+#include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/repeat.hpp"
+#include "tinycnn/graph/residual.hpp"
+#include "tinycnn/graph/sequential.hpp"
+#include "tinycnn/layers/batch_norm.hpp"
+#include "tinycnn/layers/conv2d.hpp"
+#include "tinycnn/layers/dense.hpp"
+#include "tinycnn/layers/dropout.hpp"
+#include "tinycnn/layers/flatten.hpp"
+#include "tinycnn/layers/pooling.hpp"
+#include "tinycnn/layers/relu.hpp"
+
+using namespace tinycnn;
+
+namespace {
+
+void expect_pass(const GradientCheck& r, double tol,
+                 const std::source_location where = std::source_location::current()) {
+  INFO("input error " << r.input_error << ", parameter error " << r.param_error << "; worst at " << r.worst);
+  test::report_margin(std::max(r.input_error, r.param_error), tol, r.worst, where);
+  CHECK(r.passed(tol));
+  CHECK(r.inputs_checked > 0);
+}
+
+// One forward of Spec over a caller's input with negative values (which a ReLU would change):
+// the input must come back as it was, and the output must not be the input itself.
+template <class Spec>
+void forward_keeps_input(Mode mode) {
+  auto net = make_model<Spec>(Input<2, 2, 3>{}, 2);
+  net.init(1);
+  std::vector<float> x(2 * 12);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 5) - 2.0f;
+  const std::vector<float> original = x;
+  Rng rng(3);
+  Context ctx{mode, &rng};
+  const float* y = net.forward(x.data(), ctx);
+  CHECK(y != x.data());
+  CHECK(x == original);
+}
+
+}  // namespace
+
+TEST_CASE("forwards_input: nothing writes over the caller's input through a layer that hands it on") {
+  SUBCASE("Identity") { forward_keeps_input<Sequential<Identity, ReLU>>(Mode::Train); }
+  SUBCASE("Flatten") { forward_keeps_input<Sequential<Flatten, ReLU>>(Mode::Train); }
+  SUBCASE("Dropout in evaluation") { forward_keeps_input<Sequential<Dropout<Percent<50>>, ReLU>>(Mode::Eval); }
+  SUBCASE("a Sequential of such layers") { forward_keeps_input<Sequential<Sequential<Flatten, Identity>, ReLU>>(Mode::Train); }
+  SUBCASE("a Repeat of such layers") { forward_keeps_input<Sequential<Repeat<2, Identity>, ReLU>>(Mode::Train); }
+  SUBCASE("a Residual whose main path is such a layer") {
+    // Its sum must go to a buffer of its own, not over the main path's output (the input).
+    forward_keeps_input<Residual<Identity>>(Mode::Train);
+    forward_keeps_input<Residual<Dropout<Percent<50>>>>(Mode::Eval);
+  }
+}
+
+TEST_CASE("reads_own_output: a Residual's sum never overwrites an output that a backward reads") {
+  // ReLU's backward reads its output: a Residual whose main path ends in one, directly or inside a
+  // Repeat, keeps its sum apart; one ending in BatchNorm (whose backward reads its input) adds
+  // in place.
+  CHECK_FALSE(impl_of<Residual<Sequential<Conv2D<3, 3>, ReLU>>, double, Dims<4, 4, 3>>::add_in_place);
+  CHECK_FALSE(impl_of<Residual<Repeat<2, Sequential<Conv2D<3, 3>, ReLU>>>, double, Dims<4, 4, 3>>::add_in_place);
+  CHECK(impl_of<Residual<Sequential<Conv2D<3, 3>, BatchNorm<>>>, double, Dims<4, 4, 3>>::add_in_place);
+  // measured worst 3.9e-11
+  expect_pass(check_gradients<Sequential<Conv2D<3, 1>, Residual<Repeat<2, Sequential<Conv2D<3, 3>, ReLU>>>, ReLU>>(
+                  Input<4, 4, 2>{}, 2),
+              2e-10);
+}
+
+TEST_CASE("elementwise_backward: a chain of convolutions, batch norms and ReLUs keeps every gradient in dead activations") {
+  // Walking back: the last ReLU writes dx over its own output, each BatchNorm and ReLU over its
+  // dy, each convolution over its own output. No scratch, as long as ReLU and BatchNorm say that
+  // their backward is elementwise.
+  using Chain = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Conv2D<4, 3>, BatchNorm<>, ReLU>;
+  CHECK(scratch_size_of<impl_of<Chain, double, Dims<5, 5, 4>>>(2) == 0);
+  // A shrinking convolution cannot hold its dx: one scratch buffer, of its input's size.
+  using Shrinking = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Conv2D<2, 3>, BatchNorm<>, ReLU>;
+  CHECK(scratch_size_of<impl_of<Shrinking, double, Dims<5, 5, 4>>>(2) == align_count<double>(2 * 5 * 5 * 4));
+  expect_pass(check_gradients<Chain>(Input<5, 5, 4>{}, 2), 3e-9);      // measured worst 5.2e-10
+  expect_pass(check_gradients<Shrinking>(Input<5, 5, 4>{}, 2), 2e-9);  // measured worst 2.8e-10
+}
+
+namespace {
+// Runs Spec's forward and backward with an arena of exactly the size its scratch_size declares,
+// followed by a guard of sentinel values: backward must not touch the guard.
+template <class Spec, index_t H, index_t W, index_t C>
+void backward_stays_in_arena(Input<H, W, C>, index_t batch) {
+  using Root = impl_of<Spec, double, Dims<H, W, C>>;
+  Root root;
+  AlignedBuffer<double> params(std::max<index_t>(Root::param_storage, 1)),
+      grads(std::max<index_t>(Root::param_storage, 1)), state(std::max<index_t>(Root::state_storage, 1));
+  root.bind({params.data(), grads.data(), state.data()});
+  Rng rng(1);
+  root.init(rng);
+  root.plan(batch);
+  const index_t n_in = batch * Root::in_dims::size, n_out = batch * Root::out_dims::size;
+  std::vector<double> x(static_cast<std::size_t>(n_in)), dy(static_cast<std::size_t>(n_out)), dx(x.size());
+  for (double& v : x) v = rng.uniform(-1, 1);
+  for (double& v : dy) v = rng.uniform(-1, 1);
+  Context ctx{Mode::Train, &rng};
+  ctx.batch = batch;
+  root.forward(x.data(), ctx);
+
+  constexpr double sentinel = -123456.75;
+  constexpr index_t guard = 4096;
+  const index_t need = scratch_size_of<Root>(batch);
+  CHECK(need > 0);
+  AlignedBuffer<double> arena(need + guard);
+  std::fill(arena.data(), arena.data() + need + guard, sentinel);
+  ctx.scratch = arena.data();
+  root.backward(x.data(), dy.data(), dx.data(), ctx);
+  index_t touched = 0;
+  for (index_t i = need; i < need + guard; ++i) touched += arena[i] != sentinel;
+  INFO(Root::describe() << ": " << need << " scratch elements declared");
+  CHECK(touched == 0);
+}
+}  // namespace
+
+TEST_CASE("scratch_size: backward stays inside the arena its containers declare") {
+  using Projection = Residual<Sequential<Conv2D<4, 3, Stride<2>, NoBias>, BatchNorm<>, ReLU, Conv2D<4, 3, NoBias>>,
+                              Sequential<Conv2D<4, 1, Stride<2>, NoBias>, BatchNorm<>>>;
+  using Repeated = Repeat<2, Residual<Sequential<Conv2D<4, 3>, ReLU, Conv2D<4, 1>>>>;
+  using Branches = Concat<Conv2D<2, 1>, Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>, MaxPool<3, Stride<1>, Pad::Same>>;
+  backward_stays_in_arena<Projection>(Input<5, 5, 3>{}, 2);
+  backward_stays_in_arena<Sequential<Conv2D<4, 3>, Repeated, Flatten, Dense<3>>>(Input<4, 4, 3>{}, 2);
+  backward_stays_in_arena<Branches>(Input<4, 4, 3>{}, 2);
+  backward_stays_in_arena<Sequential<Projection, Repeated, Branches, Flatten, Dense<3>>>(Input<5, 5, 3>{}, 2);
+}
