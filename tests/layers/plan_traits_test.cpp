@@ -123,6 +123,9 @@ void backward_stays_in_arena(Input<H, W, C>, index_t batch) {
   for (double& v : dy) v = rng.uniform(-1, 1);
   Context ctx{Mode::Train, &rng};
   ctx.batch = batch;
+  parallel::WorkspaceArena workspace;  // the kernels' scratch, planned as a Network plans it
+  workspace.reserve(detail::workspace_of(root, {2, 1, true}));
+  ctx.exec = {2, 1, workspace.view()};
   root.forward(x.data(), ctx);
 
   constexpr double sentinel = -123456.75;
