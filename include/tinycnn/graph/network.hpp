@@ -9,11 +9,15 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/graph/node.hpp"
+#include "tinycnn/graph/parameter_ranges.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {
@@ -76,6 +80,26 @@ class Network {
   std::span<T> gradients() { return grads_.span(); }
   std::span<T> state() { return state_.span(); }
   std::span<const T> parameters() const { return params_.span(); }
+
+  // Every leaf layer that owns parameters or state, in forward order, with its ranges of
+  // parameters() (and, at the same offsets, gradients()) and of state(). The ranges do not
+  // overlap; together with the padding between them they tile the buffers.
+  std::vector<LeafRanges> parameter_ranges() {
+    std::vector<LeafRanges> ranges;
+    detail::for_each_leaf_range(root_, [&](auto&, LeafRanges r) { ranges.push_back(std::move(r)); });
+    return ranges;
+  }
+  // A GradientHook for ctx.gradients_ready that calls f(ParameterRange) with each leaf's range
+  // of gradients() as soon as backward has made it final (see graph/gradient_hook.hpp for the
+  // order and the threads it is called from). It holds this network's leaf addresses.
+  template <class F>
+  GradientRangeHook<F> gradient_hook(F f) {
+    std::unordered_map<const void*, ParameterRange> by_leaf;
+    detail::for_each_leaf_range(root_, [&](auto& leaf, const LeafRanges& r) {
+      if (r.params.length > 0) by_leaf.emplace(&leaf, r.params);
+    });
+    return GradientRangeHook<F>(std::move(by_leaf), std::move(f));
+  }
 
   // Bytes of backward's gradient arena now held: zero until the first backward.
   std::size_t backward_scratch_bytes() const { return std::size_t(scratch_.size()) * sizeof(T); }

@@ -28,6 +28,7 @@ namespace tinycnn {
 enum class Mode { Train, Eval };
 
 class LayerProfiler;
+class GradientHook;
 
 struct Context {
   Mode mode = Mode::Train;
@@ -35,6 +36,7 @@ struct Context {
   LayerProfiler* profiler = nullptr;   // per-layer timing, when attached (graph/profiler.hpp)
   index_t batch = 0;                   // set by the Network for each pass
   void* scratch = nullptr;             // backward's temporary gradients (see scratch_size below)
+  GradientHook* gradients_ready = nullptr;  // told when a leaf's gradients are final (graph/gradient_hook.hpp)
 };
 
 // Backward needs temporary gradient buffers (between the layers of a Sequential, for a
