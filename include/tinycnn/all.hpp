@@ -1,5 +1,5 @@
-// One include for users: the whole library except the MPI distribution policies (which need
-// MPI; include tinycnn/distributed/... yourself).
+// One include for users: the whole library except distribution policies that need MPI
+// (include those from tinycnn/distributed/ yourself; Local and the policy interface are here).
 #pragma once
 #include "tinycnn/version.hpp"
 
@@ -25,14 +25,21 @@
 #include "tinycnn/layers/relu.hpp"
 
 #include "tinycnn/graph/concat.hpp"
+#include "tinycnn/graph/gradient_hook.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/parameter_ranges.hpp"
 #include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/residual.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/graph/visit.hpp"
 
 #include "tinycnn/optim/all.hpp"
+
+#include "tinycnn/distributed/local.hpp"
+#include "tinycnn/distributed/policy.hpp"
+
+#include "tinycnn/train/step_profiler.hpp"
 #include "tinycnn/train/trainer.hpp"
 
 #include "tinycnn/io/checkpoint.hpp"
