@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -86,7 +85,7 @@ class Network {
   // overlap; together with the padding between them they tile the buffers.
   std::vector<LeafRanges> parameter_ranges() {
     std::vector<LeafRanges> ranges;
-    detail::for_each_leaf_range(root_, [&](auto&, LeafRanges r) { ranges.push_back(std::move(r)); });
+    for (const detail::LeafPlace& p : detail::leaf_places(root_)) ranges.push_back({p.describe(), p.params, p.state});
     return ranges;
   }
   // A GradientHook for ctx.gradients_ready that calls f(ParameterRange) with each leaf's range
@@ -94,11 +93,7 @@ class Network {
   // order and the threads it is called from). It holds this network's leaf addresses.
   template <class F>
   GradientRangeHook<F> gradient_hook(F f) {
-    std::unordered_map<const void*, ParameterRange> by_leaf;
-    detail::for_each_leaf_range(root_, [&](auto& leaf, const LeafRanges& r) {
-      if (r.params.length > 0) by_leaf.emplace(&leaf, r.params);
-    });
-    return GradientRangeHook<F>(std::move(by_leaf), std::move(f));
+    return GradientRangeHook<F>(detail::gradient_ranges_by_leaf(detail::leaf_places(root_)), std::move(f));
   }
 
   // Bytes of backward's gradient arena now held: zero until the first backward.

@@ -39,18 +39,35 @@ struct LeafRanges {
 
 namespace detail {
 
-// Calls f(leaf, ranges) for every leaf under root that owns parameters or state, in forward
-// order, with offsets counted from the start of root's slices.
-template <class Root, class F>
-void for_each_leaf_range(Root& root, F&& f) {
+// A leaf that owns parameters or state: where it is, its name and its ranges.
+struct LeafPlace {
+  const void* leaf = nullptr;
+  std::string (*describe)() = nullptr;
+  ParameterRange params, state;
+};
+
+// Every leaf under root that owns parameters or state, in forward order, with offsets counted
+// from the start of root's slices. One walk per model type, whatever asks for it.
+template <class Root>
+std::vector<LeafPlace> leaf_places(Root& root) {
+  std::vector<LeafPlace> places;
   index_t params = 0, state = 0;
   visit_leaves(root, [&](auto& leaf) {
     using L = std::remove_reference_t<decltype(leaf)>;
     if constexpr (L::num_params > 0 || L::num_state > 0)
-      f(leaf, LeafRanges{L::describe(), {params, L::num_params}, {state, L::num_state}});
+      places.push_back({&leaf, &L::describe, {params, L::num_params}, {state, L::num_state}});
     params += L::param_storage;
     state += L::state_storage;
   });
+  return places;
+}
+
+// The gradient range of each leaf with parameters, by the leaf's address.
+inline std::unordered_map<const void*, ParameterRange> gradient_ranges_by_leaf(const std::vector<LeafPlace>& places) {
+  std::unordered_map<const void*, ParameterRange> by_leaf;
+  for (const LeafPlace& p : places)
+    if (p.params.length > 0) by_leaf.emplace(p.leaf, p.params);
+  return by_leaf;
 }
 
 }  // namespace detail
