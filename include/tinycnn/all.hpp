@@ -1,5 +1,7 @@
-// One include for users: the whole library, floor by floor, bottom first (docs/architecture.md).
-// It stands above the floors, so no header of the library includes it.
+// One include for users: the whole library, floor by floor, bottom first (docs/architecture.md),
+// except distribution policies that need MPI (include those from tinycnn/distributed/ yourself;
+// Local and the policy interface are here). It stands above the floors, so no header of the
+// library includes it.
 #pragma once
 #include "tinycnn/version.hpp"
 
@@ -18,7 +20,9 @@
 #include "tinycnn/parallel/workspace.hpp"
 
 #include "tinycnn/kernels/conv.hpp"
+#include "tinycnn/kernels/conv_reference.hpp"
 #include "tinycnn/kernels/gemm.hpp"
+#include "tinycnn/kernels/impl_list.hpp"
 
 #include "tinycnn/layers/batch_norm.hpp"
 #include "tinycnn/layers/conv2d.hpp"
@@ -31,7 +35,10 @@
 
 #include "tinycnn/graph/concat.hpp"
 #include "tinycnn/graph/gradient_check.hpp"
+#include "tinycnn/graph/gradient_hook.hpp"
+#include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/network.hpp"
+#include "tinycnn/graph/parameter_ranges.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/residual.hpp"
@@ -53,6 +60,10 @@
 #include "tinycnn/io/idx.hpp"
 #include "tinycnn/io/mnist.hpp"
 
+#include "tinycnn/distributed/local.hpp"
+#include "tinycnn/distributed/policy.hpp"
+
+#include "tinycnn/train/step_profiler.hpp"
 #include "tinycnn/train/trainer.hpp"
 
 #include "tinycnn/bench/fma_peak.hpp"

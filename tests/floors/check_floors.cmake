@@ -8,7 +8,7 @@
 # Fails, naming every offending header and include, when a header includes one from a higher
 # floor or from a folder that is on no floor, when a folder is on no floor, or when the drawing
 # in DOC lists other floors or another order.
-set(FLOORS core simd parallel kernels layers graph models optim io train bench)
+set(FLOORS core simd parallel kernels layers graph models optim io distributed train bench)
 
 if(NOT INCLUDE_DIR OR NOT IS_DIRECTORY "${INCLUDE_DIR}")
   message(FATAL_ERROR "check_floors: INCLUDE_DIR must name the include/tinycnn folder (got '${INCLUDE_DIR}')")

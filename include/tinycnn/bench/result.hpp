@@ -14,6 +14,7 @@
 #include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/optim/schedule.hpp"
+#include "tinycnn/train/step_profiler.hpp"
 
 namespace tinycnn::bench {
 
@@ -76,6 +77,7 @@ struct BenchmarkResult {
   double fma_peak_gflops = 0;
   std::vector<RepetitionResult> repetitions;
   std::vector<LayerTiming> layers;   // empty unless per_layer
+  PhaseTimes phases;                 // the profiled training steps' phases (per_layer)
   std::uint64_t peak_resident_bytes = 0;
   MemoryPlan memory;                  // the network's buffers by purpose, after the timed steps
   std::uint64_t optimizer_state_bytes = 0;
@@ -146,6 +148,15 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
       j.end_object();
     }
     j.end_array();
+  }
+  if (r.phases.steps > 0) {
+    const double steps = double(r.phases.steps);
+    j.key("phases").begin_object();
+    j.field("steps", (long long)r.phases.steps);
+    j.field("forward_loss_seconds_per_step", r.phases.forward_loss_seconds / steps);
+    j.field("backward_seconds_per_step", r.phases.backward_seconds / steps);
+    j.field("update_seconds_per_step", r.phases.update_seconds / steps);
+    j.end_object();
   }
   if (!r.checkpoint.empty()) j.field("checkpoint", r.checkpoint);
   j.end_object();

@@ -2,8 +2,9 @@
 // (reference/protocol.md) for one model. Per repetition: fresh weights from the seed, warm-up
 // steps (not timed), then num_batches timed steps on one fixed synthetic batch, printing
 // tf_cnn_benchmarks' step lines; images/sec = images of the timed steps / wall time of the
-// timed loop. Per-layer profiling, when asked for, runs in extra steps after every repetition
-// is done, so the profiler's clock reads never touch the headline numbers.
+// timed loop. Per-layer profiling, when asked for, runs extra Trainer steps with a StepProfiler
+// attached after the last repetition's timed steps (and its checkpoint), so the profiler's
+// clock reads never touch the headline numbers.
 //
 // Instantiate it in one translation unit per model: the network is most of the compile time.
 #pragma once
@@ -21,8 +22,8 @@
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/profiler.hpp"
-#include "tinycnn/kernels/softmax_cross_entropy.hpp"
 #include "tinycnn/optim/all.hpp"
+#include "tinycnn/train/step_profiler.hpp"
 #include "tinycnn/train/trainer.hpp"
 
 namespace tinycnn::bench {
@@ -52,9 +53,9 @@ inline void emit(const BenchmarkOptions& o, const std::string& s) {
   std::fflush(o.out);
 }
 
-inline std::string step_name(bool warmup, long long k, long long of, int rep, int reps) {
-  std::string s = std::string(warmup ? "warm-up step " : "timed step ") + std::to_string(k) + " of " +
-                  std::to_string(of);
+// kind: "warm-up", "timed" or "profiled".
+inline std::string step_name(const char* kind, long long k, long long of, int rep, int reps) {
+  std::string s = std::string(kind) + " step " + std::to_string(k) + " of " + std::to_string(of);
   if (reps > 1) s += ", repetition " + std::to_string(rep) + " of " + std::to_string(reps);
   return s;
 }
@@ -103,19 +104,19 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
     for (int rep = 1; rep <= o.repetitions; ++rep) {
       net.init(o.seed);  // every repetition starts from the same weights
       Trainer trainer(net, optimizer, o.seed);
-      auto step = [&](bool warmup, long long k, long long of) {
+      auto step = [&](const char* kind, long long k, long long of) {
         try {
           if (!o.forward_only) return trainer.train_step(data.images.data(), data.labels.data()).loss;
           double loss = trainer.evaluate(data.images.data(), data.labels.data(), n).loss;
           if (!std::isfinite(loss)) throw Error("the loss became " + std::to_string(loss));
           return loss;
         } catch (const Error& e) {
-          throw Error(std::string(e.what()).substr(9) + " [" + detail::step_name(warmup, k, of, rep, o.repetitions) + "]");
+          throw Error(std::string(e.what()).substr(9) + " [" + detail::step_name(kind, k, of, rep, o.repetitions) + "]");
         }
       };
       if (o.repetitions > 1) detail::emit(o, strprintf("Repetition %d of %d\n", rep, o.repetitions));
       detail::emit(o, "Running warm up\n");
-      for (long long k = 1; k <= o.num_warmup_batches; ++k) step(true, k, o.num_warmup_batches);
+      for (long long k = 1; k <= o.num_warmup_batches; ++k) step("warm-up", k, o.num_warmup_batches);
       detail::emit(o, "Done warm up\n");
       detail::emit(o, step_table_heading());
 
@@ -126,7 +127,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
       const auto loop_start = clock::now();
       for (long long k = 1; k <= o.num_batches; ++k) {
         const auto t0 = clock::now();
-        const double loss = step(false, k, o.num_batches);
+        const double loss = step("timed", k, o.num_batches);
         rr.step_seconds.push_back(std::chrono::duration<double>(clock::now() - t0).count());
         rr.losses.push_back(loss);
         if (is_display_step(k, o.display_every)) {
@@ -156,29 +157,23 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
         r.checkpoint = file.string();
         detail::emit(o, "saved checkpoint " + r.checkpoint + "\n");
       }
+
+      // The same Trainer steps as the timed ones, update included, with a profiler attached.
+      if (rep == o.repetitions && o.per_layer && o.profile_steps > 0) {
+        StepProfiler profiler;
+        trainer.set_profiler(&profiler);
+        for (int k = 1; k <= o.profile_steps; ++k) step("profiled", k, o.profile_steps);
+        trainer.set_profiler(nullptr);
+        r.layers = profiler.layers.timings();
+        r.phases = profiler.phases;
+      }
     }
     return 0;
   });
 
   if (o.per_layer && o.profile_steps > 0) {
-    // The Trainer's step has no profiler hook, so these steps run forward, the loss and backward
-    // directly (no optimizer update: it is one loop over the parameters, not a layer).
-    LayerProfiler profiler;
-    Rng rng(o.seed);
-    Context ctx{o.forward_only ? Mode::Eval : Mode::Train, &rng, &profiler};
-    AlignedBuffer<float> dlogits(n * Net::classes);
-    for (int i = 0; i < o.profile_steps; ++i) {
-      if (o.forward_only) {  // whole chunks of the batch, as the timed steps ran them
-        for (index_t s = 0; s + chunk <= n; s += chunk) net.forward(data.images.data() + s * Net::in_dims::size, ctx);
-        continue;
-      }
-      const float* logits = net.forward(data.images.data(), ctx);
-      kernels::softmax_cross_entropy(logits, data.labels.data(), n, Net::classes, dlogits.data());
-      net.backward(data.images.data(), dlogits.data(), ctx);
-    }
-    r.layers = profiler.timings();
     detail::emit(o, strprintf("Per-layer time (%d extra steps after the timed ones, batch %lld), most expensive first\n",
-                              o.profile_steps, (long long)(o.forward_only ? n / chunk * chunk : n)));
+                              o.profile_steps, (long long)n));
     detail::emit(o, format_layer_table(r.layers, o.forward_only));
   }
   if (o.repetitions > 1) detail::emit(o, format_repetition_summary(r.images_per_sec()));

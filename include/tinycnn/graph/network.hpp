@@ -11,12 +11,15 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/node.hpp"
+#include "tinycnn/graph/parameter_ranges.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {
@@ -109,6 +112,22 @@ class Network {
   MemoryPlan memory() {
     return {detail::activations_of(root_), params_.bytes(), grads_.bytes(), scratch_.bytes(), workspace_.bytes(),
             state_.bytes()};
+  }
+
+  // Every leaf layer that owns parameters or state, in forward order, with its ranges of
+  // parameters() (and, at the same offsets, gradients()) and of state(). The ranges do not
+  // overlap; together with the padding between them they tile the buffers.
+  std::vector<LeafRanges> parameter_ranges() {
+    std::vector<LeafRanges> ranges;
+    for (const detail::LeafPlace& p : detail::leaf_places(root_)) ranges.push_back({p.describe(), p.params, p.state});
+    return ranges;
+  }
+  // A GradientHook for ctx.gradients_ready that calls f(ParameterRange) with each leaf's range
+  // of gradients() as soon as backward has made it final (see graph/gradient_hook.hpp for the
+  // order and the threads it is called from). It holds this network's leaf addresses.
+  template <class F>
+  GradientRangeHook<F> gradient_hook(F f) {
+    return GradientRangeHook<F>(detail::gradient_ranges_by_leaf(detail::leaf_places(root_)), std::move(f));
   }
 
   // Bytes of backward's gradient arena now held: zero until the first backward.

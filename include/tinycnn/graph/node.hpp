@@ -1,9 +1,11 @@
 // How a container runs one of its children. Leaves (layers without children) are where the
-// time goes, so this is the one place that times them when a LayerProfiler is attached.
+// time goes, so this is the one place that times them when a LayerProfiler is attached, and
+// the one place that tells a GradientHook when a leaf's parameter gradients are final.
 #pragma once
 #include <algorithm>
 #include <chrono>
 
+#include "tinycnn/graph/gradient_hook.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/layers/layer.hpp"
 
@@ -34,6 +36,8 @@ const T* run_forward(L& layer, const T* x, Context& ctx) {
   return call();
 }
 
+// Runs layer.backward; for a leaf, timed when a profiler is attached, and then, when the leaf
+// has parameters, its gradients are final: the hook hears of it (after the clock has stopped).
 template <class L, class T>
 void run_backward(L& layer, const T* x, const T* dy, T* dx, Context& ctx) {
   if constexpr (!Container<L>) {
@@ -42,10 +46,14 @@ void run_backward(L& layer, const T* x, const T* dy, T* dx, Context& ctx) {
       layer.backward(x, dy, dx, ctx);
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), true, s);
-      return;
+    } else {
+      layer.backward(x, dy, dx, ctx);
     }
+    if constexpr (L::num_params > 0)
+      if (ctx.gradients_ready) ctx.gradients_ready->leaf_gradients_ready(&layer);
+  } else {
+    layer.backward(x, dy, dx, ctx);
   }
-  layer.backward(x, dy, dx, ctx);
 }
 
 // Bytes of activations a planned node holds: its own outputs and saved values (a layer with

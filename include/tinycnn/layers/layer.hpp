@@ -32,6 +32,7 @@ namespace tinycnn {
 enum class Mode { Train, Eval };
 
 class LayerProfiler;
+class GradientHook;
 
 // What one pass hands down to every layer and, through `exec`, to every kernel: threads and
 // workspace come from here, never from a process-wide setting (parallel/execution.hpp).
@@ -42,6 +43,7 @@ struct Context {
   index_t batch = 0;                   // set by the Network for each pass
   void* scratch = nullptr;             // backward's temporary gradients (see scratch_size below)
   parallel::Execution exec;            // set by the Network: its threads and planned workspace
+  GradientHook* gradients_ready = nullptr;  // told when a leaf's gradients are final (graph/gradient_hook.hpp)
 };
 
 // What a kernel workspace is planned for: the threads the passes will run with, and whether

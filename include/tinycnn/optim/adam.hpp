@@ -32,9 +32,15 @@ struct Adam {
     return lr * std::sqrt(1.0 - std::pow(beta2, t)) / (1.0 - std::pow(beta1, t));
   }
 
+  // The whole planar state buffer (state_per_param x w.size() elements).
   template <class T>
   void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step, double lr) const {
     detail::check_sizes(w.size(), g.size(), state.size(), state_per_param, "adam");
+    update(w, g, StatePlanes<T>{state.data(), static_cast<index_t>(w.size())}, step, lr);
+  }
+  // w and g are a run of a larger buffer whose state planes are given (optim::update_range).
+  template <class T>
+  void update(std::span<T> w, std::span<const T> g, StatePlanes<T> state, std::int64_t step, double lr) const {
     if (step < 0) throw Error("adam: the step count must not be negative");
     const T neg_lr_t = static_cast<T>(-corrected_rate(step, lr)), b1 = static_cast<T>(beta1),
             one_minus_b1 = static_cast<T>(1.0 - beta1), b2 = static_cast<T>(beta2),

@@ -6,6 +6,11 @@
 // one contiguous run and the update loads whole SIMD vectors from each. An optimizer is a plain
 // struct of hyper-parameters; it owns no buffers, so it can be copied, printed and compared.
 //
+// Any run [offset, offset + length) of the buffers can be updated on its own (update_range): every
+// rule is elementwise, and the vector body and the scalar tail round alike, so updating the
+// pieces of a partition in any order gives, bit for bit, the update of the whole buffer. That
+// is what lets a distribution policy update only its shard of the parameters.
+//
 // Weight decay is TensorFlow's CNN-benchmark L2 term, loss += weight_decay * sum(w^2) / 2 over
 // every parameter handed in, so the optimizer rule sees g + weight_decay * w. Parameters that
 // must not decay (TensorFlow's benchmark keeps batch-norm ones when told to) need their own
@@ -28,15 +33,28 @@
 
 namespace tinycnn::optim {
 
+// The optimizer state of a run of parameters inside a larger flat buffer: slot k of the run's
+// element j is at data[k * stride + j]. For a whole buffer of n parameters data is the state
+// buffer and stride = n; for its part [offset, offset + length), data = state + offset and the
+// stride stays n, so each slot of the part is still one contiguous run.
+template <class T>
+struct StatePlanes {
+  T* data = nullptr;
+  index_t stride = 0;
+};
+
 // step: how many updates were applied before this one (0 on the first), i.e. TensorFlow's
 // global_step as the update reads it. lr: the rate for this update, normally learning_rate(step).
+// update takes the state either as the whole planar buffer (a span of state_per_param * w.size()
+// elements) or as StatePlanes, for a part of a larger buffer.
 template <class O, class T>
 concept OptimizerFor = requires(const O& o, std::span<T> w, std::span<const T> g, std::span<T> state,
-                                std::int64_t step, double lr) {
+                                StatePlanes<T> planes, std::int64_t step, double lr) {
   { O::state_per_param } -> std::convertible_to<int>;
   requires std::integral_constant<int, O::state_per_param>::value >= 0;
   o.init_state(state);
   o.update(w, g, state, step, lr);
+  o.update(w, g, planes, step, lr);
   { o.learning_rate(step) } -> std::convertible_to<double>;
   { o.weight_decay } -> std::convertible_to<double>;
   { o.name() } -> std::convertible_to<std::string>;
@@ -80,10 +98,11 @@ inline void check_sizes(std::size_t w, std::size_t g, std::size_t state, int slo
 }
 
 // Calls kernel(w, g, s) for every parameter, where w and the slots s (std::array of Slots) are
-// updated in place and all are either simd::batch<T> or T. Chunk boundaries do not depend on
-// the thread count, so the result is the same with any number of threads.
+// updated in place and all are either simd::batch<T> or T. The kernel is elementwise, so
+// neither the chunk boundaries nor the split into vectors and a tail change any result: it is
+// the same with any number of threads, and for a part of a buffer as for the whole.
 template <int Slots, class T, class Kernel>
-void for_each_param(std::span<T> w, std::span<const T> g, std::span<T> state, const Kernel& kernel) {
+void for_each_param(std::span<T> w, std::span<const T> g, StatePlanes<T> state, const Kernel& kernel) {
   using V = simd::batch<T>;
   constexpr index_t W = simd::width<T>;
   constexpr auto S = static_cast<std::size_t>(Slots);
@@ -91,7 +110,8 @@ void for_each_param(std::span<T> w, std::span<const T> g, std::span<T> state, co
   T* const wp = w.data();
   const T* const gp = g.data();
   std::array<T*, S> slot;
-  for (std::size_t k = 0; k < S; ++k) slot[k] = state.data() + static_cast<index_t>(k) * n;
+  if (g.size() != w.size()) throw Error("optimizer update: the gradients do not match the parameters in size");
+  for (std::size_t k = 0; k < S; ++k) slot[k] = state.data + static_cast<index_t>(k) * state.stride;
 
   auto run = [&](index_t begin, index_t end) {
     index_t i = begin;
@@ -129,4 +149,21 @@ void fill(std::span<T> s, T value) {
 }
 
 }  // namespace detail
+
+// Updates parameters [offset, offset + length) of the flat buffers w, g and state (laid out as
+// for the whole update) and nothing else: bit for bit what the whole update writes there.
+template <class O, class T>
+  requires OptimizerFor<O, T>
+void update_range(const O& o, std::span<T> w, std::span<const T> g, std::span<T> state, index_t offset,
+                  index_t length, std::int64_t step, double lr) {
+  detail::check_sizes(w.size(), g.size(), state.size(), O::state_per_param, o.name().c_str());
+  const auto n = static_cast<index_t>(w.size());
+  if (offset < 0 || length < 0 || offset > n - length)
+    throw Error(o.name() + ": the range [" + std::to_string(offset) + ", " + std::to_string(offset + length) +
+                ") is not inside the " + std::to_string(n) + " parameters");
+  const auto at = static_cast<std::size_t>(offset), count = static_cast<std::size_t>(length);
+  T* const first_slot = O::state_per_param > 0 ? state.data() + offset : nullptr;
+  o.update(w.subspan(at, count), g.subspan(at, count), StatePlanes<T>{first_slot, n}, step, lr);
+}
+
 }  // namespace tinycnn::optim

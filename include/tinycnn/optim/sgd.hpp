@@ -13,9 +13,15 @@ struct Sgd {
   template <class T>
   void init_state(std::span<T>) const {}
 
+  // The whole planar state buffer (state_per_param x w.size() elements).
   template <class T>
-  void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t /*step*/, double lr) const {
+  void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step, double lr) const {
     detail::check_sizes(w.size(), g.size(), state.size(), state_per_param, "sgd");
+    update(w, g, StatePlanes<T>{state.data(), static_cast<index_t>(w.size())}, step, lr);
+  }
+  // w and g are a run of a larger buffer whose state planes are given (optim::update_range).
+  template <class T>
+  void update(std::span<T> w, std::span<const T> g, StatePlanes<T> state, std::int64_t /*step*/, double lr) const {
     const T neg_lr = static_cast<T>(-lr), wd = static_cast<T>(weight_decay);
     detail::for_each_param<state_per_param>(w, g, state, [=](auto& wv, auto gv, auto&) {
       using V = std::remove_cvref_t<decltype(wv)>;

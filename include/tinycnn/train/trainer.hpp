@@ -2,6 +2,19 @@
 // update, over the network's flat parameter buffer. It also evaluates (batch norm on its running
 // statistics, dropout off) and saves and restores everything a run needs to resume: parameters,
 // batch-norm statistics, optimizer state and the step count.
+//
+// The step's points, where a distribution policy (distributed/policy.hpp) comes in:
+//   forward and loss
+//   backward          policy.on_gradients_ready(step, range) per leaf, as its gradients become
+//                     final: in backward order, concurrently for concurrent Concat branches
+//   before update     policy.before_update(step)
+//   update            policy.update(step, updater): updater.whole() or updater.slice(range)
+//   after update      policy.after_update(step)
+// The default policy, distributed::Local, updates the whole buffer and does nothing else.
+// A StepProfiler (train/step_profiler.hpp) attached with set_profiler times every leaf layer
+// and the three phases: forward and loss, backward, update (the last three points together).
+// Neither a policy nor a profiler is part of a checkpoint's signature: a run saved with one
+// resumes with another.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -9,14 +22,20 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
+#include "tinycnn/distributed/local.hpp"
+#include "tinycnn/distributed/policy.hpp"
+#include "tinycnn/graph/parameter_ranges.hpp"
 #include "tinycnn/io/checkpoint.hpp"
 #include "tinycnn/kernels/softmax_cross_entropy.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/optim/optimizer.hpp"
+#include "tinycnn/train/step_profiler.hpp"
 
 namespace tinycnn {
 
@@ -27,17 +46,20 @@ struct StepResult {
   double accuracy() const { return examples ? double(correct) / double(examples) : 0.0; }
 };
 
-template <class Net, class Opt>
-  requires optim::OptimizerFor<Opt, typename Net::value_type>
+template <class Net, class Opt, class Policy = distributed::Local>
+  requires optim::OptimizerFor<Opt, typename Net::value_type> &&
+           distributed::PolicyFor<Policy, typename Net::value_type, Opt>
 class Trainer {
  public:
   using T = typename Net::value_type;
 
-  Trainer(Net& net, Opt optimizer, std::uint64_t seed = 1234)
+  Trainer(Net& net, Opt optimizer, std::uint64_t seed = 1234, Policy policy = Policy{})
       : net_(net),
         opt_(std::move(optimizer)),
+        policy_(std::move(policy)),
         opt_state_(Opt::state_per_param * index_t(net.parameters().size())),
-        rng_(seed) {
+        rng_(seed),
+        hook_(net.gradient_hook(ReportToPolicy{})) {
     opt_.init_state(opt_state_.span());
     plan_batch();
   }
@@ -45,7 +67,8 @@ class Trainer {
   // One step on net.batch() images (NHWC) and their labels.
   StepResult train_step(const T* images, const std::int32_t* labels) {
     plan_batch();
-    Context ctx{Mode::Train, &rng_};
+    detail::PhaseClock clock(profiler_ != nullptr);
+    Context ctx{Mode::Train, &rng_, profiler_ ? &profiler_->layers : nullptr};
     const index_t n = net_.batch();
     const T* logits = net_.forward(images, ctx);
     StepResult r;
@@ -56,9 +79,21 @@ class Trainer {
     if (!std::isfinite(r.loss))
       throw Error("the loss became " + std::to_string(r.loss) + " at step " + std::to_string(step_ + 1) +
                   ": lower the learning rate or check the input data");
+    PhaseTimes unused;
+    PhaseTimes& phases = profiler_ ? profiler_->phases : unused;
+    clock.lap(phases.forward_loss_seconds);
+
+    const distributed::StepView<T> view{net_.parameters(), net_.gradients(), opt_state_.span(), step_};
+    hook_.callback() = ReportToPolicy{&policy_, &view};
+    ctx.gradients_ready = &hook_;
     net_.backward(images, dlogits_.data(), ctx);
-    opt_.update(net_.parameters(), std::span<const T>(net_.gradients()), opt_state_.span(), step_,
-                opt_.learning_rate(step_));
+    clock.lap(phases.backward_seconds);
+
+    policy_.before_update(view);
+    policy_.update(view, distributed::Updater<T, Opt>(opt_, view, opt_.learning_rate(step_)));
+    policy_.after_update(view);
+    clock.lap(phases.update_seconds);
+    ++phases.steps;
     ++step_;
     return r;
   }
@@ -67,7 +102,7 @@ class Trainer {
   // padded with copies of its first image, whose results are not counted.
   StepResult evaluate(const T* images, const std::int32_t* labels, index_t count) {
     plan_batch();
-    Context ctx{Mode::Eval, &rng_};
+    Context ctx{Mode::Eval, &rng_, profiler_ ? &profiler_->layers : nullptr};
     const index_t n = net_.batch(), image = Net::in_dims::size;
     StepResult total;
     double loss_sum = 0;
@@ -96,6 +131,12 @@ class Trainer {
 
   std::int64_t step() const { return step_; }
   const Opt& optimizer() const { return opt_; }
+  Policy& policy() { return policy_; }
+  const Policy& policy() const { return policy_; }
+  // Times the following steps (and evaluations) into *profiler; nullptr detaches it. The
+  // profiler must outlive its attachment.
+  void set_profiler(StepProfiler* profiler) { profiler_ = profiler; }
+  StepProfiler* profiler() const { return profiler_; }
   Rng& rng() { return rng_; }
   // The optimizer's accumulators (momentum, moments), as a checkpoint stores them.
   std::span<const T> optimizer_state() const { return opt_state_.span(); }
@@ -133,13 +174,24 @@ class Trainer {
     return s;
   }
 
+  // Hands each leaf's gradient range to the policy, with the step being run; set at each step,
+  // so nothing points into a Trainer that has since moved.
+  struct ReportToPolicy {
+    Policy* policy = nullptr;
+    const distributed::StepView<T>* step = nullptr;
+    void operator()(ParameterRange range) const { policy->on_gradients_ready(*step, range); }
+  };
+
   Net& net_;
   Opt opt_;
+  Policy policy_;
   AlignedBuffer<T> opt_state_;
   Rng rng_;
   std::int64_t step_ = 0;
   AlignedBuffer<T> dlogits_, pad_images_;
   std::vector<std::int32_t> pad_labels_;
+  GradientRangeHook<ReportToPolicy> hook_;  // knows the leaves of net_, which must not move
+  StepProfiler* profiler_ = nullptr;
 };
 
 }  // namespace tinycnn

@@ -1,0 +1,73 @@
+// What a distribution policy is: the class a Trainer calls at the points of each training step,
+// so that gradients can be reduced across processes and parameters updated in shards.
+//
+// A step (Trainer::train_step) is, in this order:
+//   1. forward and the loss;
+//   2. backward, during which on_gradients_ready(step, range) is called once for each leaf
+//      layer's range of the flat gradient buffer, as soon as that leaf's backward is done;
+//   3. before_update(step), once backward is over and every range has been reported;
+//   4. update(step, updater): the policy decides what the optimizer updates, calling
+//      updater.whole() or updater.slice(range) for any ranges it owns;
+//   5. after_update(step).
+//
+// on_gradients_ready follows backward, not the offsets: a chain reports its last layer first,
+// a Residual its main path (lower offsets) before its shortcut, and with inter-op threads a
+// Concat's branches report concurrently, from their own threads (graph/gradient_hook.hpp). So
+// it must be safe to call concurrently for different ranges; ranges never overlap. The other
+// points run on the thread that called train_step, after every report has returned.
+// Network::parameter_ranges() lists all ranges in advance (a policy can plan its buckets or
+// shards from it); gradients share the parameters' offsets, and the optimizer state keeps the
+// planar layout of optim/optimizer.hpp, which Updater::slice handles.
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "tinycnn/graph/parameter_ranges.hpp"
+#include "tinycnn/optim/optimizer.hpp"
+
+namespace tinycnn::distributed {
+
+// The step as a policy sees it: the model's flat buffers and the step count.
+template <class T>
+struct StepView {
+  std::span<T> parameters;
+  std::span<T> gradients;        // at the parameters' offsets
+  std::span<T> optimizer_state;  // planar: slot k of parameter i at [k * parameters.size() + i]
+  std::int64_t step = 0;         // updates applied before this step's (0 on the first)
+};
+
+// What a policy's update() calls to apply the optimizer at this step's rate. A slice's update
+// is bit for bit the whole update restricted to the slice, optimizer state included, so any
+// partition of the parameters, updated piece by piece, equals whole().
+template <class T, class Opt>
+class Updater {
+ public:
+  Updater(const Opt& optimizer, const StepView<T>& step, double learning_rate)
+      : opt_(optimizer), step_(step), lr_(learning_rate) {}
+
+  // Every parameter, in one threaded loop.
+  void whole() const {
+    opt_.update(step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, step_.step, lr_);
+  }
+  // Parameters [r.offset, r.end()) and their optimizer state only.
+  void slice(ParameterRange r) const {
+    optim::update_range(opt_, step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, r.offset,
+                        r.length, step_.step, lr_);
+  }
+  double learning_rate() const { return lr_; }
+
+ private:
+  const Opt& opt_;
+  StepView<T> step_;
+  double lr_;
+};
+
+template <class P, class T, class Opt>
+concept PolicyFor = requires(P& p, const StepView<T>& step, ParameterRange range, const Updater<T, Opt>& updater) {
+  p.on_gradients_ready(step, range);
+  p.before_update(step);
+  p.update(step, updater);
+  p.after_update(step);
+};
+
+}  // namespace tinycnn::distributed
