@@ -5,6 +5,8 @@
 // accumulators, the B vectors and one broadcast must fit in the vector registers, or the
 // micro-kernel spills in its inner loop:
 //   AVX2:    16 ymm registers: 6 x 2 vectors = 12 accumulators + 2 B + 1 broadcast = 15.
+//   AVX-512: 32 zmm registers: 12 x 2 vectors = 24 accumulators + 2 B + 1 broadcast = 27.
+//            (14 x 2 would fill 31 of them, but measured no faster: docs/performance.md.)
 // The micro-kernel files are named by ISA and tile in vectors (micro_kernel_avx2_6x2v.hpp), so
 // one file serves float and double: 6 x 2v is 6 x 16 floats or 6 x 8 doubles on AVX2.
 #pragma once
@@ -15,7 +17,11 @@ namespace tinycnn::kernels {
 
 template <class T>
 struct GemmTile {
+#if defined(TINYCNN_SIMD_AVX512)
+  static constexpr int mr = 12;
+#else
   static constexpr int mr = 6;
+#endif
   static constexpr int vectors = 2;  // packers and conv_direct's weight panels assume NR = 2 vectors
   static constexpr int nr = vectors * simd::width<T>;
 };
