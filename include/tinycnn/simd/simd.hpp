@@ -18,8 +18,6 @@ namespace tinycnn::simd {
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && !defined(TINYCNN_NO_AVX512)
 using arch = xsimd::avx512bw;
 inline constexpr const char* isa_name = "AVX-512";
-// For code that must pick a shape by ISA at preprocessing time (the GEMM's register tile).
-#define TINYCNN_SIMD_AVX512 1
 #else
 // Pinned to AVX2+FMA: with plain xsimd::avx2, xsimd 8.1 may turn fma() into a multiply and an add.
 using arch = xsimd::fma3<xsimd::avx2>;

@@ -5,8 +5,12 @@
 // accumulators, the B vectors and one broadcast must fit in the vector registers, or the
 // micro-kernel spills in its inner loop:
 //   AVX2:    16 ymm registers: 6 x 2 vectors = 12 accumulators + 2 B + 1 broadcast = 15.
-//   AVX-512: 32 zmm registers: 12 x 2 vectors = 24 accumulators + 2 B + 1 broadcast = 27.
-//            (14 x 2 would fill 31 of them, but measured no faster: docs/performance.md.)
+//   AVX-512: the same 6 x 2-vector tile in zmm registers (15 of 32). Taller tiles that use
+//            more of them (12 x 2v: 27 registers, 14 x 2v: 31) ran the convolution totals of
+//            ResNet-50 and InceptionV3 slower on Zen 5 (docs/performance.md). Likely causes, not
+//            isolated: with MR pixels per direct-convolution tile, more tiles cross the ends of
+//            short output rows (7, 14, 17, 35 pixels) onto the packed path, and M edges waste
+//            more of each tile.
 // The micro-kernel files are named by ISA and tile in vectors (micro_kernel_avx2_6x2v.hpp), so
 // one file serves float and double: 6 x 2v is 6 x 16 floats or 6 x 8 doubles on AVX2.
 #pragma once
@@ -17,11 +21,7 @@ namespace tinycnn::kernels {
 
 template <class T>
 struct GemmTile {
-#if defined(TINYCNN_SIMD_AVX512)
-  static constexpr int mr = 12;
-#else
   static constexpr int mr = 6;
-#endif
   static constexpr int vectors = 2;  // packers and conv_direct's weight panels assume NR = 2 vectors
   static constexpr int nr = vectors * simd::width<T>;
 };

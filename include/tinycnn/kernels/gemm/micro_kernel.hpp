@@ -3,7 +3,6 @@
 #pragma once
 #include "tinycnn/kernels/gemm/accumulators.hpp"
 #include "tinycnn/kernels/gemm/micro_kernel_avx2_6x2v.hpp"
-#include "tinycnn/kernels/gemm/micro_kernel_avx512_12x2v.hpp"
 
 namespace tinycnn::kernels::detail {
 
@@ -12,11 +11,8 @@ namespace tinycnn::kernels::detail {
 template <class T, ARead Read>
 inline void accumulate(Accumulators<T>& acc, index_t kc, const T* __restrict a, index_t row_stride,
                        const T* __restrict b) {
-#if defined(TINYCNN_SIMD_AVX512)
-  accumulate_avx512_12x2v<T, Read>(acc, kc, a, row_stride, b);
-#else
+  // AVX-512 builds run the AVX2-shaped tile too, in zmm registers: see gemm/blocking.hpp.
   accumulate_avx2_6x2v<T, Read>(acc, kc, a, row_stride, b);
-#endif
 }
 
 // C = a (packed kc x MR) * b (packed kc x NR) + beta * C, for the top-left m x n.
