@@ -194,6 +194,26 @@ TEST_CASE_TEMPLATE("the direct forward agrees on images wide enough for its unpa
   }
 }
 
+TEST_CASE_TEMPLATE("the direct forward's tiles around this build's MR output pixels per row", T, float, double) {
+  // A tile of MR pixels is read in place only when it lies in one output row with its windows
+  // inside the image: output rows of MR - 1, MR, MR + 1 and 2 MR +- 1 pixels make the last
+  // in-place tile end exactly at the row end, one short of it, or cross into the next row.
+  constexpr index_t MR = kernels::GemmTile<T>::mr;
+  Rng rng(12);
+  const double tol = per_term<T>();
+  int i = 0;
+  for (index_t out_w : {MR - 1, MR, MR + 1, 2 * MR - 1, 2 * MR, 2 * MR + 1})
+    for (index_t sw : {index_t(1), index_t(2)}) {
+      const index_t kw = 1 + index_t(i % 3), in_w = (out_w - 1) * sw + kw;
+      const Padding pad = i % 4 == 3 ? Padding::Same : Padding::Valid;
+      kernels::ConvShape s{1 + index_t(i % 2), 1 + index_t(rng.below(9)), 1 + index_t(rng.below(40)),
+                           make_window(3 + index_t(i % 2), in_w, 1 + index_t(i % 2), kw, 1, sw, pad)};
+      ++i;
+      CAPTURE(out_w);
+      check_conv<T>(s, rng, tol, 1 + i % 2);
+    }
+}
+
 TEST_CASE_TEMPLATE("every listed convolution implementation matches the reference on shapes it accepts", T, float,
                    double) {
   Rng rng(31);
