@@ -25,7 +25,6 @@
 #include "tinycnn/layers/flatten.hpp"
 #include "tinycnn/layers/pooling.hpp"
 #include "tinycnn/layers/relu.hpp"
-#include "tinycnn/parallel/threads.hpp"
 
 using namespace tinycnn;
 
@@ -46,13 +45,6 @@ constexpr index_t kBatch = 3;
 const std::vector<std::string> kKinds = {"Conv2D", "BatchNorm", "Conv2D", "BatchNorm", "Conv2D", "Conv2D",
                                          "Conv2D", "Conv2D", "BatchNorm", "Conv2D", "Dense"};
 const std::vector<index_t> kStateLengths = {0, 8, 0, 8, 0, 0, 0, 0, 4, 0, 0};  // batch norm: mean and variance
-
-struct ThreadsGuard {
-  ~ThreadsGuard() {
-    parallel::set_intra_threads(0);
-    parallel::set_inter_threads(1);
-  }
-};
 
 // What the hook saw: each range, with a copy of its gradients at that moment.
 template <class T>
@@ -117,14 +109,12 @@ TEST_CASE("parameter_ranges: every leaf that owns values, in forward order, tili
 
 TEST_CASE_TEMPLATE("the hook reports every leaf's gradient range once per backward, when it is final", T, float,
                    double) {
-  ThreadsGuard restore;
   for (int inter : {1, 2}) {
     for (int intra : {1, 2}) {
       CAPTURE(inter);
       CAPTURE(intra);
-      parallel::set_inter_threads(inter);  // 2: the Concat's branches run at once and report concurrently
-      parallel::set_intra_threads(intra);
       auto net = make_model<Branchy, T>(Input<6, 6, 2>{}, kBatch);
+      net.set_threads(intra, inter);  // inter 2: the Concat's branches run at once and report concurrently
       net.init(5);
       std::vector<ParameterRange> want;
       for (const LeafRanges& r : net.parameter_ranges()) want.push_back(r.params);
@@ -163,9 +153,8 @@ TEST_CASE_TEMPLATE("the hook reports every leaf's gradient range once per backwa
 }
 
 TEST_CASE("the hook reports in backward order, not in offset order") {
-  ThreadsGuard restore;
-  parallel::set_inter_threads(1);  // branches one after another: a fixed order
   auto net = make_model<Branchy>(Input<6, 6, 2>{}, kBatch);
+  net.set_threads(0, 1);  // branches one after another: a fixed order
   net.init(5);
   const std::vector<LeafRanges> ranges = net.parameter_ranges();
   Seen<float> seen;

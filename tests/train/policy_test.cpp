@@ -38,9 +38,11 @@ using Branchy = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU,                     
                            Flatten, Dropout<Percent<10>>, Dense<3>>;  // 10
 constexpr index_t kBatch = 4, kImage = 6 * 6 * 2, kSteps = 3;
 
+// intra kernel threads; the Concat's branches on two threads at once.
 template <class T>
-auto make_net() {
+auto make_net(int intra) {
   auto net = make_model<Branchy, T>(Input<6, 6, 2>{}, kBatch);
+  net.set_threads(intra, 2);
   net.init(11);
   return net;
 }
@@ -61,21 +63,11 @@ struct Data {
   }
 };
 
-struct ThreadsGuard {
-  ~ThreadsGuard() {
-    parallel::set_intra_threads(0);
-    parallel::set_inter_threads(1);
-  }
-};
-
-// Runs f(intra) with 1 and 2 kernel threads, the Concat's branches on two threads at once.
+// Runs f(intra) with 1 and 2 kernel threads (for make_net).
 template <class F>
 void with_threads(F&& f) {
-  ThreadsGuard restore;
-  parallel::set_inter_threads(2);
   for (int intra : {1, 2}) {
     CAPTURE(intra);
-    parallel::set_intra_threads(intra);
     f(intra);
   }
 }
@@ -173,8 +165,8 @@ void for_every_optimizer(F&& f) {
 
 TEST_CASE_TEMPLATE("each step reports every leaf's gradient range once, final, before the update points", T, float,
                    double) {
-  with_threads([](int) {
-    auto net = make_net<T>();
+  with_threads([](int intra) {
+    auto net = make_net<T>(intra);
     const Data<T> data;
     StepLog<T> log;
     Recording<T> policy;
@@ -217,9 +209,9 @@ TEST_CASE_TEMPLATE("scaling the gradients by s in the hook equals scaling the le
   // agree bit for bit, step after step.
   for (double s : {2.0, 0.25}) {
     CAPTURE(s);
-    with_threads([&](int) {
-      auto scaled = make_net<T>();
-      auto faster = make_net<T>();
+    with_threads([&](int intra) {
+      auto scaled = make_net<T>(intra);
+      auto faster = make_net<T>(intra);
       const Data<T> data;
       Trainer a(scaled, optim::Sgd{.learning_rate = optim::Constant{0.05}}, 7, ScaleGradients{{}, s});
       Trainer b(faster, optim::Sgd{.learning_rate = optim::Constant{0.05 * s}}, 7);
@@ -233,15 +225,15 @@ TEST_CASE_TEMPLATE("scaling the gradients by s in the hook equals scaling the le
       std::vector<T> times_s(faster.gradients().begin(), faster.gradients().end());
       for (T& g : times_s) g *= T(s);
       CHECK(same_bits<T>(scaled.gradients(), times_s));
-      CHECK(!same_bits<T>(scaled.parameters(), std::span<const T>(make_net<T>().parameters())));  // it trained
+      CHECK(!same_bits<T>(scaled.parameters(), std::span<const T>(make_net<T>(intra).parameters())));  // it trained
     });
   }
 }
 
 TEST_CASE_TEMPLATE("updating in pieces equals the whole update bit for bit, for every optimizer", T, float, double) {
-  with_threads([](int) {
-    for_every_optimizer([](const auto& opt) {
-      auto whole = make_net<T>();
+  with_threads([](int intra) {
+    for_every_optimizer([intra](const auto& opt) {
+      auto whole = make_net<T>(intra);
       const Data<T> data;
       const auto n = index_t(whole.parameters().size());
       const index_t odd = n / 3 | 1;
@@ -260,7 +252,7 @@ TEST_CASE_TEMPLATE("updating in pieces equals the whole update bit for bit, for 
       for (std::size_t p = 0; p < partitions.size(); ++p) {
         CAPTURE(opt.name());
         CAPTURE(p);
-        auto pieces = make_net<T>();
+        auto pieces = make_net<T>(intra);
         UpdateInPieces policy;
         policy.pieces = partitions[p];
         Trainer sharded(pieces, opt, 7, policy);
@@ -284,7 +276,7 @@ TEST_CASE_TEMPLATE("updating in pieces equals the whole update bit for bit, for 
 }
 
 TEST_CASE("a Trainer built without a policy uses Local, and Local is a policy for every optimizer") {
-  auto net = make_net<float>();
+  auto net = make_net<float>(1);
   Trainer trainer(net, optim::Adam{}, 3);
   static_assert(std::is_same_v<decltype(trainer), Trainer<decltype(net), optim::Adam, distributed::Local>>);
   static_assert(distributed::PolicyFor<distributed::Local, float, optim::Sgd>);
@@ -294,9 +286,10 @@ TEST_CASE("a Trainer built without a policy uses Local, and Local is a policy fo
 
 TEST_CASE("the profiler times every layer and phase of real steps and changes nothing") {
   // One branch at a time: the leaves' backward times then add up to at most backward's.
-  parallel::set_inter_threads(1);
-  auto timed = make_net<float>();
-  auto plain = make_net<float>();
+  auto timed = make_net<float>(0);
+  auto plain = make_net<float>(0);
+  timed.set_threads(0, 1);
+  plain.set_threads(0, 1);
   const Data<float> data;
   const optim::Adam opt{.weight_decay = 1e-3};
   Trainer a(timed, opt, 7), b(plain, opt, 7);
