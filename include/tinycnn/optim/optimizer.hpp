@@ -123,22 +123,35 @@ void for_each_param(std::span<T> w, std::span<const T> g, StatePlanes<T> state, 
       simd::store(wp + i, wv);
       for (std::size_t k = 0; k < S; ++k) simd::store(slot[k] + i, s[k]);
     }
-    for (; i < end; ++i) {
-      T wv = wp[i];
-      std::array<T, S> s;
-      for (std::size_t k = 0; k < S; ++k) s[k] = slot[k][i];
-      kernel(wv, gp[i], s);
-      wp[i] = wv;
-      for (std::size_t k = 0; k < S; ++k) slot[k][i] = s[k];
+    if (i == end) return;
+    // The last few elements go through the same vector code, from a zero-padded copy: scalar
+    // code may round differently from the vector instructions (it does with AVX-512), and then
+    // an element's update would depend on where a slice happens to end.
+    const index_t m = end - i;
+    alignas(64) std::array<T, W> wt{}, gt{};
+    alignas(64) std::array<std::array<T, W>, S> st{};
+    for (index_t j = 0; j < m; ++j) {
+      wt[std::size_t(j)] = wp[i + j];
+      gt[std::size_t(j)] = gp[i + j];
+      for (std::size_t k = 0; k < S; ++k) st[k][std::size_t(j)] = slot[k][i + j];
+    }
+    V wv = simd::load(wt.data());
+    std::array<V, S> s;
+    for (std::size_t k = 0; k < S; ++k) s[k] = simd::load(st[k].data());
+    kernel(wv, simd::load(gt.data()), s);
+    simd::store(wt.data(), wv);
+    for (std::size_t k = 0; k < S; ++k) simd::store(st[k].data(), s[k]);
+    for (index_t j = 0; j < m; ++j) {
+      wp[i + j] = wt[std::size_t(j)];
+      for (std::size_t k = 0; k < S; ++k) slot[k][i + j] = st[k][std::size_t(j)];
     }
   };
 
-  if (n <= kParallelMin) {
-    run(0, n);
-    return;
-  }
+  // One loop for short and long buffers alike (the if clause runs it on this thread): a second,
+  // serial copy of the loop would be compiled separately, and its floating-point code may round
+  // differently, so a slice below the threshold would no longer match the whole update.
   const index_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) num_threads(parallel::intra_threads())
+#pragma omp parallel for schedule(static) num_threads(parallel::intra_threads()) if (n > kParallelMin)
   for (index_t c = 0; c < chunks; ++c) run(c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 
