@@ -25,9 +25,10 @@ TEST_CASE("peak_resident_bytes rises by what a touched allocation adds, in bytes
   INFO("peak before " << before / MiB << " MiB, with 256 MiB touched " << during / MiB << " MiB, after freeing it "
                       << after / MiB << " MiB");
   // At least 7/8 of the block (the process may have had a few MiB that were counted before and
-  // paged out since), at most the block and 32 MiB of allocator and page-table overhead: a
-  // figure in KiB or in units of 1024 bytes too many is outside both by far.
+  // paged out since), at most 5/4 of it: allocator and page tables, and under AddressSanitizer
+  // one shadow byte for every eight. A figure in KiB or in units of 1024 bytes too many is
+  // outside both by far.
   CHECK(during >= before + size / 8 * 7);
-  CHECK(during <= before + size + 32 * MiB);
+  CHECK(during <= before + size / 4 * 5);
   CHECK(after >= during);  // a maximum: freeing does not lower it
 }

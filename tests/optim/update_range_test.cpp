@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/check.hpp"
+#include "support/same_bits.hpp"
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/optim/all.hpp"
@@ -39,8 +40,7 @@ struct Buffers {
 
 template <class T>
 bool same_bits(const AlignedBuffer<T>& a, const AlignedBuffer<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), std::size_t(a.size()) * sizeof(T)) == 0 &&
-         std::all_of(a.data(), a.data() + a.size(), [](T v) { return std::isfinite(v); });
+  return test::same_bits<T>(a.span(), b.span());
 }
 
 // Four steps, each with fresh gradients: whole buffer in one call against the pieces [cut_i,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/check.hpp"
+#include "support/same_bits.hpp"
 #include "tinycnn/all.hpp"
 
 using namespace tinycnn;
@@ -72,11 +73,7 @@ void with_threads(F&& f) {
   }
 }
 
-template <class T>
-bool same_bits(std::span<const T> a, std::span<const T> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0 &&
-         std::all_of(a.begin(), a.end(), [](T v) { return std::isfinite(v); });
-}
+using test::same_bits;
 
 // What a recording policy saw during one step.
 template <class T>

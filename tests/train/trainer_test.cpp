@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "support/same_bits.hpp"
 #include "tinycnn/all.hpp"
 
 using namespace tinycnn;
@@ -30,11 +31,7 @@ using Small = Sequential<Conv2D<8, 3>, BatchNorm<>, ReLU, MaxPool<2>, Conv2D<8, 
 
 std::vector<float> copy_of(std::span<const float> s) { return {s.begin(), s.end()}; }
 
-// Equal bit patterns, and all finite: a NaN copied faithfully is still a broken state.
-bool same_bits(std::span<const float> x, std::span<const float> y) {
-  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size_bytes()) == 0 &&
-         std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); });
-}
+bool same_bits(std::span<const float> x, std::span<const float> y) { return test::same_bits<float>(x, y); }
 
 // The logits of one Mode::Eval forward pass: batch norm on its running statistics, dropout off.
 template <class Net>
