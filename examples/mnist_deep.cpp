@@ -17,7 +17,6 @@
 #include "tinycnn/io/mnist.hpp"
 #include "tinycnn/models/mnist_deep.hpp"
 #include "tinycnn/optim/adam.hpp"
-#include "tinycnn/parallel/threads.hpp"
 #include "tinycnn/train/trainer.hpp"
 
 using namespace tinycnn;
@@ -54,10 +53,7 @@ int main(int argc, char** argv) {
   try {
     // A checkpoint that cannot be written should stop the run now, not after its first epoch.
     if (!checkpoint.empty()) check_output_file(checkpoint, "--checkpoint");
-    if (threads > 0) {
-      omp_set_num_threads(threads);
-      parallel::set_intra_threads(threads);
-    }
+    if (threads > 0) omp_set_num_threads(threads);  // for OpenMP loops outside the network
     std::printf("loading %s\n", data_dir.c_str());
     Dataset train = load_mnist_folder(data_dir, "train");
     Dataset test = load_mnist_folder(data_dir, "t10k");

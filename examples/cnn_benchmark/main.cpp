@@ -22,7 +22,6 @@
 #include "tinycnn/io/file.hpp"
 #include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/parallel/execution.hpp"
-#include "tinycnn/parallel/threads.hpp"
 
 namespace {
 
@@ -225,10 +224,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  if (intra_threads > 0) {
-    omp_set_num_threads(intra_threads);
-    parallel::set_intra_threads(intra_threads);
-  }
+  if (intra_threads > 0) omp_set_num_threads(intra_threads);  // for OpenMP loops outside the network
   o.threads = parallel::resolve_threads(intra_threads, "--num_intra_threads");
   o.inter_threads = inter_threads;
   o.model = std::string(entry->name);

@@ -16,7 +16,6 @@
 #include "tinycnn/parallel/branches.hpp"
 #include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/parallel/omp_environment.hpp"
-#include "tinycnn/parallel/threads.hpp"
 #include "tinycnn/parallel/workspace.hpp"
 
 #include "tinycnn/kernels/conv.hpp"

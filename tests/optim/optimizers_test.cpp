@@ -9,7 +9,7 @@
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/optim/all.hpp"
-#include "tinycnn/parallel/threads.hpp"
+#include "support/execution.hpp"
 
 using namespace tinycnn;
 using namespace tinycnn::optim;
@@ -28,8 +28,8 @@ template <class O, class T>
 struct Buffers {
   AlignedBuffer<T> w, g, state;
   Buffers(const O& opt, index_t n) : w(n), g(n), state(n * O::state_per_param) { opt.init_state(state.span()); }
-  void step(const O& opt, std::int64_t step, double lr) {
-    opt.update(w.span(), std::span<const T>(g.span()), state.span(), step, lr);
+  void step(const O& opt, std::int64_t step, double lr, int threads = 0) {
+    opt.update(w.span(), std::span<const T>(g.span()), state.span(), step, lr, test::exec(threads));
   }
 };
 
@@ -114,7 +114,7 @@ void compare_with_reference(const O& opt, Ref ref, double tol, int steps = 4) {
   for (int t = 0; t < steps; ++t) {
     test::fill_uniform(b.g.data(), n, rng, -1.0, 1.0);
     for (index_t i = 0; i < n; ++i) g[static_cast<std::size_t>(i)] = b.g[i];
-    apply_update(opt, b.w.span(), std::span<const float>(b.g.span()), b.state.span(), t);
+    apply_update(opt, b.w.span(), std::span<const float>(b.g.span()), b.state.span(), t, test::exec());
     ref(opt, w, g, s, t, opt.learning_rate(t));
   }
   test::check_close(b.w.data(), w.data(), n, tol, opt.name() + " parameters");
@@ -311,11 +311,8 @@ TEST_CASE("the threaded update gives the same bits with any thread count") {
   test::fill_uniform(one.g.data(), n, rng);
   many.w = one.w;
   many.g = one.g;
-  parallel::set_intra_threads(1);
-  for (int t = 0; t < 3; ++t) one.step(opt, t, 0.01);
-  parallel::set_intra_threads(3);
-  for (int t = 0; t < 3; ++t) many.step(opt, t, 0.01);
-  parallel::set_intra_threads(0);
+  for (int t = 0; t < 3; ++t) one.step(opt, t, 0.01, 1);
+  for (int t = 0; t < 3; ++t) many.step(opt, t, 0.01, 3);
   index_t differ = 0;
   for (index_t i = 0; i < n; ++i) differ += one.w[i] != many.w[i];
   for (index_t i = 0; i < 2 * n; ++i) differ += one.state[i] != many.state[i];
@@ -326,19 +323,19 @@ TEST_CASE("apply_update reads the rate from the optimizer's schedule at the give
   Sgd opt{.learning_rate = PiecewiseConstant({0}, {0.1, 0.01})};
   auto b = filled(opt, 1.0);
   set_gradient(b, 0.5);
-  apply_update(opt, b.w.span(), std::span<const double>(b.g.span()), b.state.span(), 0);  // lr 0.1
+  apply_update(opt, b.w.span(), std::span<const double>(b.g.span()), b.state.span(), 0, test::exec());  // lr 0.1
   check_all(b, 0.95, "step 1");
-  apply_update(opt, b.w.span(), std::span<const double>(b.g.span()), b.state.span(), 1);  // lr 0.01
+  apply_update(opt, b.w.span(), std::span<const double>(b.g.span()), b.state.span(), 1, test::exec());  // lr 0.01
   check_all(b, 0.945, "step 2");
 }
 
 TEST_CASE("mismatched buffer sizes are refused") {
   Adam opt;
   AlignedBuffer<float> w(10), g(9), s(20), short_state(19);
-  CHECK_THROWS_AS(opt.update(w.span(), std::span<const float>(g.span()), s.span(), 0, 0.1), Error);
+  CHECK_THROWS_AS(opt.update(w.span(), std::span<const float>(g.span()), s.span(), 0, 0.1, test::exec()), Error);
   AlignedBuffer<float> g10(10);
-  CHECK_THROWS_AS(opt.update(w.span(), std::span<const float>(g10.span()), short_state.span(), 0, 0.1), Error);
-  CHECK_NOTHROW(opt.update(w.span(), std::span<const float>(g10.span()), s.span(), 0, 0.1));
+  CHECK_THROWS_AS(opt.update(w.span(), std::span<const float>(g10.span()), short_state.span(), 0, 0.1, test::exec()), Error);
+  CHECK_NOTHROW(opt.update(w.span(), std::span<const float>(g10.span()), s.span(), 0, 0.1, test::exec()));
 }
 
 TEST_CASE("names") {

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "support/check.hpp"
+#include "support/execution.hpp"
 #include "support/same_bits.hpp"
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/optim/all.hpp"
-#include "tinycnn/parallel/threads.hpp"
 
 using namespace tinycnn;
 using namespace tinycnn::optim;
@@ -46,7 +46,7 @@ bool same_bits(const AlignedBuffer<T>& a, const AlignedBuffer<T>& b) {
 // Four steps, each with fresh gradients: whole buffer in one call against the pieces [cut_i,
 // cut_i+1) updated in the order given.
 template <class T, class O>
-void check_pieces_equal_whole(const O& opt, const std::vector<std::pair<index_t, index_t>>& pieces) {
+void check_pieces_equal_whole(const O& opt, const std::vector<std::pair<index_t, index_t>>& pieces, int threads) {
   Rng rng(7);
   Buffers<T> whole(opt, rng);
   Rng same(7);
@@ -55,9 +55,10 @@ void check_pieces_equal_whole(const O& opt, const std::vector<std::pair<index_t,
     test::fill_uniform(whole.g.data(), kParams, rng, -1.0, 1.0);
     std::copy(whole.g.data(), whole.g.data() + kParams, split.g.data());
     const double lr = opt.learning_rate(step);
-    opt.update(whole.w.span(), std::span<const T>(whole.g.span()), whole.state.span(), step, lr);
+    opt.update(whole.w.span(), std::span<const T>(whole.g.span()), whole.state.span(), step, lr, test::exec(threads));
     for (auto [offset, length] : pieces)
-      update_range(opt, split.w.span(), std::span<const T>(split.g.span()), split.state.span(), offset, length, step, lr);
+      update_range(opt, split.w.span(), std::span<const T>(split.g.span()), split.state.span(), offset, length, step, lr,
+                   test::exec(threads));
   }
   CHECK_MESSAGE(same_bits(split.w, whole.w), opt.name() << ": parameters differ from the whole update");
   CHECK_MESSAGE(same_bits(split.state, whole.state), opt.name() << ": optimizer state differs from the whole update");
@@ -74,15 +75,10 @@ void for_every_optimizer(F&& f) {
   f(Adam{.learning_rate = lr, .weight_decay = 1e-3});
 }
 
-struct ThreadsGuard {
-  ~ThreadsGuard() { parallel::set_intra_threads(0); }
-};
-
 }  // namespace
 
 TEST_CASE_TEMPLATE("two halves, an odd split and pieces out of order each give the whole update bit for bit", T,
                    float, double) {
-  ThreadsGuard restore;
   const index_t half = kParams / 2, odd = 12345;
   const std::vector<std::vector<std::pair<index_t, index_t>>> partitions = {
       {{0, half}, {half, kParams - half}},
@@ -91,12 +87,11 @@ TEST_CASE_TEMPLATE("two halves, an odd split and pieces out of order each give t
       {{odd + 3, kParams - odd - 3}, {odd, 3}, {odd, 0}, {0, odd}},
   };
   for (int threads : {1, 2}) {
-    parallel::set_intra_threads(threads);
     for_every_optimizer([&](const auto& opt) {
       for (std::size_t p = 0; p < partitions.size(); ++p) {
         CAPTURE(threads);
         CAPTURE(p);
-        check_pieces_equal_whole<T>(opt, partitions[p]);
+        check_pieces_equal_whole<T>(opt, partitions[p], threads);
       }
     });
   }
@@ -113,7 +108,7 @@ TEST_CASE("update_range leaves everything outside its range alone") {
     return c;
   }();
   const index_t offset = 1001, length = 777;
-  update_range(opt, b.w.span(), std::span<const float>(b.g.span()), b.state.span(), offset, length, 0, 0.1);
+  update_range(opt, b.w.span(), std::span<const float>(b.g.span()), b.state.span(), offset, length, 0, 0.1, test::exec());
   index_t changed_inside = 0;
   for (index_t i = 0; i < kParams; ++i) {
     const bool inside = i >= offset && i < offset + length;
@@ -132,9 +127,9 @@ TEST_CASE("update_range refuses a range outside the buffer and mismatched buffer
   const Momentum opt;
   AlignedBuffer<float> w(10), g(10), state(10), short_state(9);
   auto gs = std::span<const float>(g.span());
-  CHECK_THROWS_AS(update_range(opt, w.span(), gs, state.span(), 5, 6, 0, 0.1), Error);
-  CHECK_THROWS_AS(update_range(opt, w.span(), gs, state.span(), -1, 2, 0, 0.1), Error);
-  CHECK_THROWS_AS(update_range(opt, w.span(), gs, state.span(), 2, -1, 0, 0.1), Error);
-  CHECK_THROWS_AS(update_range(opt, w.span(), gs, short_state.span(), 0, 5, 0, 0.1), Error);
-  CHECK_NOTHROW(update_range(opt, w.span(), gs, state.span(), 4, 6, 0, 0.1));
+  CHECK_THROWS_AS(update_range(opt, w.span(), gs, state.span(), 5, 6, 0, 0.1, test::exec()), Error);
+  CHECK_THROWS_AS(update_range(opt, w.span(), gs, state.span(), -1, 2, 0, 0.1, test::exec()), Error);
+  CHECK_THROWS_AS(update_range(opt, w.span(), gs, state.span(), 2, -1, 0, 0.1, test::exec()), Error);
+  CHECK_THROWS_AS(update_range(opt, w.span(), gs, short_state.span(), 0, 5, 0, 0.1, test::exec()), Error);
+  CHECK_NOTHROW(update_range(opt, w.span(), gs, state.span(), 4, 6, 0, 0.1, test::exec()));
 }

@@ -36,23 +36,24 @@ struct StepView {
   std::int64_t step = 0;         // updates applied before this step's (0 on the first)
 };
 
-// What a policy's update() calls to apply the optimizer at this step's rate. A slice's update
-// is bit for bit the whole update restricted to the slice, optimizer state included, so any
-// partition of the parameters, updated piece by piece, equals whole().
+// What a policy's update() calls to apply the optimizer at this step's rate, on the network's
+// intra-op threads. A slice's update is bit for bit the whole update restricted to the slice,
+// optimizer state included, so any partition of the parameters, updated piece by piece, equals
+// whole().
 template <class T, class Opt>
 class Updater {
  public:
-  Updater(const Opt& optimizer, const StepView<T>& step, double learning_rate)
-      : opt_(optimizer), step_(step), lr_(learning_rate) {}
+  Updater(const Opt& optimizer, const StepView<T>& step, double learning_rate, parallel::Execution ex)
+      : opt_(optimizer), step_(step), lr_(learning_rate), ex_(ex) {}
 
   // Every parameter, in one threaded loop.
   void whole() const {
-    opt_.update(step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, step_.step, lr_);
+    opt_.update(step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, step_.step, lr_, ex_);
   }
   // Parameters [r.offset, r.end()) and their optimizer state only.
   void slice(ParameterRange r) const {
     optim::update_range(opt_, step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, r.offset,
-                        r.length, step_.step, lr_);
+                        r.length, step_.step, lr_, ex_);
   }
   double learning_rate() const { return lr_; }
 
@@ -60,6 +61,7 @@ class Updater {
   const Opt& opt_;
   StepView<T> step_;
   double lr_;
+  parallel::Execution ex_;
 };
 
 template <class P, class T, class Opt>

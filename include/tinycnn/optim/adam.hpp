@@ -34,19 +34,21 @@ struct Adam {
 
   // The whole planar state buffer (state_per_param x w.size() elements).
   template <class T>
-  void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step, double lr) const {
+  void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step, double lr,
+              const parallel::Execution& ex) const {
     detail::check_sizes(w.size(), g.size(), state.size(), state_per_param, "adam");
-    update(w, g, StatePlanes<T>{state.data(), static_cast<index_t>(w.size())}, step, lr);
+    update(w, g, StatePlanes<T>{state.data(), static_cast<index_t>(w.size())}, step, lr, ex);
   }
   // w and g are a run of a larger buffer whose state planes are given (optim::update_range).
   template <class T>
-  void update(std::span<T> w, std::span<const T> g, StatePlanes<T> state, std::int64_t step, double lr) const {
+  void update(std::span<T> w, std::span<const T> g, StatePlanes<T> state, std::int64_t step, double lr,
+              const parallel::Execution& ex) const {
     if (step < 0) throw Error("adam: the step count must not be negative");
     const T neg_lr_t = static_cast<T>(-corrected_rate(step, lr)), b1 = static_cast<T>(beta1),
             one_minus_b1 = static_cast<T>(1.0 - beta1), b2 = static_cast<T>(beta2),
             one_minus_b2 = static_cast<T>(1.0 - beta2), eps = static_cast<T>(epsilon),
             wd = static_cast<T>(weight_decay);
-    detail::for_each_param<state_per_param>(w, g, state, [=](auto& wv, auto gv, auto& s) {
+    detail::for_each_param<state_per_param>(w, g, state, ex, [=](auto& wv, auto gv, auto& s) {
       using V = std::remove_cvref_t<decltype(wv)>;
       gv = detail::fma(V(wd), wv, gv);
       s[0] = detail::fma(V(b1), s[0], V(one_minus_b1) * gv);

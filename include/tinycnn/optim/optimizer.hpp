@@ -28,7 +28,7 @@
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/optim/schedule.hpp"
-#include "tinycnn/parallel/threads.hpp"
+#include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/simd/simd.hpp"
 
 namespace tinycnn::optim {
@@ -46,15 +46,16 @@ struct StatePlanes {
 // step: how many updates were applied before this one (0 on the first), i.e. TensorFlow's
 // global_step as the update reads it. lr: the rate for this update, normally learning_rate(step).
 // update takes the state either as the whole planar buffer (a span of state_per_param * w.size()
-// elements) or as StatePlanes, for a part of a larger buffer.
+// elements) or as StatePlanes, for a part of a larger buffer. Like a kernel, it takes its thread
+// count from the caller's Execution (a Trainer passes its network's intra-op threads).
 template <class O, class T>
 concept OptimizerFor = requires(const O& o, std::span<T> w, std::span<const T> g, std::span<T> state,
-                                StatePlanes<T> planes, std::int64_t step, double lr) {
+                                StatePlanes<T> planes, std::int64_t step, double lr, const parallel::Execution& ex) {
   { O::state_per_param } -> std::convertible_to<int>;
   requires std::integral_constant<int, O::state_per_param>::value >= 0;
   o.init_state(state);
-  o.update(w, g, state, step, lr);
-  o.update(w, g, planes, step, lr);
+  o.update(w, g, state, step, lr, ex);
+  o.update(w, g, planes, step, lr, ex);
   { o.learning_rate(step) } -> std::convertible_to<double>;
   { o.weight_decay } -> std::convertible_to<double>;
   { o.name() } -> std::convertible_to<std::string>;
@@ -66,8 +67,9 @@ concept Optimizer = OptimizerFor<O, float> && OptimizerFor<O, double>;
 // One training step's update at the optimizer's own scheduled rate.
 template <class O, class T>
   requires OptimizerFor<O, T>
-void apply_update(const O& o, std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step) {
-  o.update(w, g, state, step, o.learning_rate(step));
+void apply_update(const O& o, std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step,
+                  const parallel::Execution& ex) {
+  o.update(w, g, state, step, o.learning_rate(step), ex);
 }
 
 namespace detail {
@@ -98,11 +100,12 @@ inline void check_sizes(std::size_t w, std::size_t g, std::size_t state, int slo
 }
 
 // Calls kernel(w, g, s) for every parameter, where w and the slots s (std::array of Slots) are
-// updated in place and all are either simd::batch<T> or T. The kernel is elementwise, so
-// neither the chunk boundaries nor the split into vectors and a tail change any result: it is
-// the same with any number of threads, and for a part of a buffer as for the whole.
+// updated in place and all are either simd::batch<T> or T, on ex.intra threads. The kernel is
+// elementwise, so neither the chunk boundaries nor the split into vectors and a tail change any
+// result: it is the same with any number of threads, and for a part of a buffer as for the whole.
 template <int Slots, class T, class Kernel>
-void for_each_param(std::span<T> w, std::span<const T> g, StatePlanes<T> state, const Kernel& kernel) {
+void for_each_param(std::span<T> w, std::span<const T> g, StatePlanes<T> state, const parallel::Execution& ex,
+                    const Kernel& kernel) {
   using V = simd::batch<T>;
   constexpr index_t W = simd::width<T>;
   constexpr auto S = static_cast<std::size_t>(Slots);
@@ -151,7 +154,7 @@ void for_each_param(std::span<T> w, std::span<const T> g, StatePlanes<T> state, 
   // serial copy of the loop would be compiled separately, and its floating-point code may round
   // differently, so a slice below the threshold would no longer match the whole update.
   const index_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) num_threads(parallel::intra_threads()) if (n > kParallelMin)
+#pragma omp parallel for schedule(static) num_threads(ex.intra) if (n > kParallelMin && ex.intra > 1)
   for (index_t c = 0; c < chunks; ++c) run(c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 
@@ -168,7 +171,7 @@ void fill(std::span<T> s, T value) {
 template <class O, class T>
   requires OptimizerFor<O, T>
 void update_range(const O& o, std::span<T> w, std::span<const T> g, std::span<T> state, index_t offset,
-                  index_t length, std::int64_t step, double lr) {
+                  index_t length, std::int64_t step, double lr, const parallel::Execution& ex) {
   detail::check_sizes(w.size(), g.size(), state.size(), O::state_per_param, o.name().c_str());
   const auto n = static_cast<index_t>(w.size());
   if (offset < 0 || length < 0 || offset > n - length)
@@ -176,7 +179,7 @@ void update_range(const O& o, std::span<T> w, std::span<const T> g, std::span<T>
                 ") is not inside the " + std::to_string(n) + " parameters");
   const auto at = static_cast<std::size_t>(offset), count = static_cast<std::size_t>(length);
   T* const first_slot = O::state_per_param > 0 ? state.data() + offset : nullptr;
-  o.update(w.subspan(at, count), g.subspan(at, count), StatePlanes<T>{first_slot, n}, step, lr);
+  o.update(w.subspan(at, count), g.subspan(at, count), StatePlanes<T>{first_slot, n}, step, lr, ex);
 }
 
 }  // namespace tinycnn::optim

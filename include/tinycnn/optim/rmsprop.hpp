@@ -29,16 +29,18 @@ struct RmsProp {
 
   // The whole planar state buffer (state_per_param x w.size() elements).
   template <class T>
-  void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step, double lr) const {
+  void update(std::span<T> w, std::span<const T> g, std::span<T> state, std::int64_t step, double lr,
+              const parallel::Execution& ex) const {
     detail::check_sizes(w.size(), g.size(), state.size(), state_per_param, "rmsprop");
-    update(w, g, StatePlanes<T>{state.data(), static_cast<index_t>(w.size())}, step, lr);
+    update(w, g, StatePlanes<T>{state.data(), static_cast<index_t>(w.size())}, step, lr, ex);
   }
   // w and g are a run of a larger buffer whose state planes are given (optim::update_range).
   template <class T>
-  void update(std::span<T> w, std::span<const T> g, StatePlanes<T> state, std::int64_t /*step*/, double lr) const {
+  void update(std::span<T> w, std::span<const T> g, StatePlanes<T> state, std::int64_t /*step*/, double lr,
+              const parallel::Execution& ex) const {
     const T t_lr = static_cast<T>(lr), rho = static_cast<T>(decay), one_minus_rho = static_cast<T>(1.0 - decay),
             mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon), wd = static_cast<T>(weight_decay);
-    detail::for_each_param<state_per_param>(w, g, state, [=](auto& wv, auto gv, auto& s) {
+    detail::for_each_param<state_per_param>(w, g, state, ex, [=](auto& wv, auto gv, auto& s) {
       using V = std::remove_cvref_t<decltype(wv)>;
       gv = detail::fma(V(wd), wv, gv);
       s[0] = detail::fma(V(rho), s[0], V(one_minus_rho) * (gv * gv));

@@ -90,7 +90,7 @@ class Trainer {
     clock.lap(phases.backward_seconds);
 
     policy_.before_update(view);
-    policy_.update(view, distributed::Updater<T, Opt>(opt_, view, opt_.learning_rate(step_)));
+    policy_.update(view, distributed::Updater<T, Opt>(opt_, view, opt_.learning_rate(step_), update_execution()));
     policy_.after_update(view);
     clock.lap(phases.update_seconds);
     ++phases.steps;
@@ -166,10 +166,14 @@ class Trainer {
       pad_labels_.assign(std::size_t(n), 0);
     }
   }
+  // The update and the weight-decay sum are elementwise loops over the flat buffers: the
+  // network's intra-op threads, no workspace.
+  parallel::Execution update_execution() const { return {net_.intra_threads(), 1, {}}; }
   double sum_of_squares() const {
     std::span<const T> w = net_.parameters();
+    const int threads = net_.intra_threads();
     double s = 0;
-#pragma omp parallel for reduction(+ : s) num_threads(parallel::intra_threads()) if (w.size() > (1u << 16))
+#pragma omp parallel for reduction(+ : s) num_threads(threads) if (w.size() > (1u << 16) && threads > 1)
     for (std::size_t i = 0; i < w.size(); ++i) s += double(w[i]) * double(w[i]);
     return s;
   }
