@@ -7,9 +7,6 @@
 
 using namespace tinycnn;
 
-namespace {
-}  // namespace
-
 TEST_CASE_TEMPLATE("bias add and its backward match the reference", T, float, double) {
   Rng rng(21);
   struct Case { index_t rows, c; };
@@ -32,7 +29,9 @@ TEST_CASE_TEMPLATE("bias add and its backward match the reference", T, float, do
 
     auto dy = test::random_vector<T>(rows * c, rng);
     std::vector<T> db(static_cast<std::size_t>(c), T(99));  // overwritten, not accumulated
-    kernels::bias_add_backward(dy.data(), db.data(), rows, c, test::exec());
+    const int threads = test::exec().intra;
+    test::KernelRun run(threads, kernels::bias_add_backward_workspace<T>(rows, c, threads));  // exactly its plan
+    kernels::bias_add_backward(dy.data(), db.data(), rows, c, run.exec());
     // A sum of `rows` terms of size 1: the error bound grows with the count.
     // Measured worst 4.0e-6 (float), 9.3e-15 (double).
     test::check_close(db, reference::bias_add_backward(dy.data(), rows, c), test::by_type<T>(2e-5, 5e-14),
@@ -53,7 +52,8 @@ TEST_CASE("bias backward matches finite differences") {
     for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
     return s;
   };
-  kernels::bias_add_backward(g.data(), db.data(), rows, c, test::exec());
+  test::KernelRun run(1, kernels::bias_add_backward_workspace<double>(rows, c, 1));
+  kernels::bias_add_backward(g.data(), db.data(), rows, c, run.exec());
   // Finite differences: measured worst 1.2e-10 and 1.5e-10 on both widths.
   test::check_close(db, test::numeric_gradient(loss, bias.data(), c), 1e-9, "dbias");
   test::check_close(test::numeric_gradient(loss, x.data(), rows * c), g, 1e-9, "dx is dy");

@@ -1,7 +1,7 @@
 // Threads and workspace for calling kernels directly in tests.
 //
 // exec(n): n threads and no workspace, for the kernels that take none (elementwise, pooling,
-// batch norm); by default as many threads as OpenMP would use (two under ctest).
+// bias forward); by default as many threads as OpenMP would use (two under ctest).
 // KernelRun: owns exactly the workspace one call plans (its *_workspace() answer), so a size
 // function that is too small makes the call throw, and the test fail.
 #pragma once

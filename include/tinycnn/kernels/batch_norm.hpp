@@ -13,7 +13,8 @@
 //
 // gamma == nullptr means gamma = 1 (Keras' scale=False, as in InceptionV3) and beta == nullptr
 // means beta = 0. The backward needs x (not y: y is often overwritten by an in-place ReLU) and
-// the mean and invstd that the forward saved.
+// the mean and invstd that the forward saved. Each pass takes its per-channel arrays and the
+// threads' partial sums from ex.workspace (batch_norm_*_workspace below), not from the heap.
 #pragma once
 #include "tinycnn/core/attributes.hpp"
 #include <cmath>
@@ -53,7 +54,58 @@ void channel_affine(const parallel::Execution& ex, const T* x, T* y, index_t row
   }, c);
 }
 
+// Each pass's per-channel arrays, carved from the caller's workspace; the same carving sizes
+// the *_workspace functions below.
+template <class T>
+struct BatchNormTrainingBuffers {
+  T* shift;
+  double* sums;  // sum(x - shift), sum((x - shift)^2)
+  RowSums<T, 2> row_sums;
+  T* scale;
+  T* offset;
+  static BatchNormTrainingBuffers carve(parallel::Workspace& ws, index_t rows, index_t c, int threads) {
+    return {ws.take<T>(c), ws.take<double>(2 * c), RowSums<T, 2>::carve(ws, rows, c, threads), ws.take<T>(c),
+            ws.take<T>(c)};
+  }
+};
+
+template <class T>
+struct BatchNormInferenceBuffers {
+  T* scale;
+  T* offset;
+  static BatchNormInferenceBuffers carve(parallel::Workspace& ws, index_t c) { return {ws.take<T>(c), ws.take<T>(c)}; }
+};
+
+template <class T>
+struct BatchNormBackwardBuffers {
+  double* sums;  // sum(dy), sum(dy * (x - mean))
+  RowSums<T, 2> row_sums;
+  T* a;
+  T* b;
+  T* k;
+  static BatchNormBackwardBuffers carve(parallel::Workspace& ws, index_t rows, index_t c, int threads) {
+    return {ws.take<double>(2 * c), RowSums<T, 2>::carve(ws, rows, c, threads), ws.take<T>(c), ws.take<T>(c),
+            ws.take<T>(c)};
+  }
+};
+
 }  // namespace detail
+
+// Workspace bytes of the three passes (each kernel takes its own from ex.workspace).
+template <class T>
+std::size_t batch_norm_training_workspace(index_t rows, index_t c, int threads) {
+  return parallel::workspace_bytes(
+      [&](parallel::Workspace& ws) { detail::BatchNormTrainingBuffers<T>::carve(ws, rows, c, threads); });
+}
+template <class T>
+std::size_t batch_norm_inference_workspace(index_t c) {
+  return parallel::workspace_bytes([&](parallel::Workspace& ws) { detail::BatchNormInferenceBuffers<T>::carve(ws, c); });
+}
+template <class T>
+std::size_t batch_norm_backward_workspace(index_t rows, index_t c, int threads) {
+  return parallel::workspace_bytes(
+      [&](parallel::Workspace& ws) { detail::BatchNormBackwardBuffers<T>::carve(ws, rows, c, threads); });
+}
 
 // save_mean and save_invstd receive c values each, for the backward. running_mean and
 // running_var are updated in place; pass nullptr for both to leave them out.
@@ -66,15 +118,17 @@ TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, 
   // not cancel the way sum(x^2) - rows * mean^2 does when |mean| >> stddev. The mean of the
   // first rows is a cheap shift close enough to the batch mean.
   const index_t head = std::min(rows, detail::kReduceBlockRows);
-  AlignedBuffer<T> shift(c);
+  parallel::Workspace ws = ex.workspace;
+  const auto buf = detail::BatchNormTrainingBuffers<T>::carve(ws, rows, c, ex.intra);
+  T* const shift = buf.shift;
+  double* const sums = buf.sums;
   for (index_t ch = 0; ch < c; ++ch) {
     double s = 0;
     for (index_t r = 0; r < head; ++r) s += static_cast<double>(x[r * c + ch]);
     shift[ch] = static_cast<T>(s / static_cast<double>(head));
   }
-  AlignedBuffer<double> sums(2 * c);
-  const T* k = shift.data();
-  detail::reduce_rows<T, 2>(ex, rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
+  const T* k = shift;
+  detail::reduce_rows<T, 2>(buf.row_sums, rows, c, sums, [=](index_t r0, index_t r1, T* acc) {
     T* acc2 = acc + c;
     for (index_t r = r0; r < r1; ++r) {
       const T* xr = x + r * c;
@@ -96,7 +150,8 @@ TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, 
   const double n = static_cast<double>(rows);
   const double unbias = rows > 1 ? n / (n - 1.0) : 1.0;
   const double m = config.momentum;
-  AlignedBuffer<T> scale(c), offset(c);
+  T* const scale = buf.scale;
+  T* const offset = buf.offset;
   for (index_t ch = 0; ch < c; ++ch) {
     const double s1 = sums[ch] / n;  // mean of x - shift
     const double var = std::max(sums[c + ch] / n - s1 * s1, 0.0);
@@ -111,7 +166,7 @@ TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, 
     if (running_mean) running_mean[ch] = static_cast<T>(m * running_mean[ch] + (1.0 - m) * mean);
     if (running_var) running_var[ch] = static_cast<T>(m * running_var[ch] + (1.0 - m) * var * unbias);
   }
-  detail::channel_affine(ex, x, y, rows, c, scale.data(), offset.data());
+  detail::channel_affine(ex, x, y, rows, c, scale, offset);
 }
 
 // y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta. y may be x.
@@ -119,7 +174,10 @@ template <class T>
 TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                   const detail::param_t<T>* beta, const detail::param_t<T>* running_mean, const detail::param_t<T>* running_var,
                                   double epsilon, const parallel::Execution& ex) {
-  AlignedBuffer<T> scale(c), offset(c);
+  parallel::Workspace ws = ex.workspace;
+  const auto buf = detail::BatchNormInferenceBuffers<T>::carve(ws, c);
+  T* const scale = buf.scale;
+  T* const offset = buf.offset;
   for (index_t ch = 0; ch < c; ++ch) {
     const double s = (gamma ? static_cast<double>(gamma[ch]) : 1.0) /
                      std::sqrt(static_cast<double>(running_var[ch]) + epsilon);
@@ -127,7 +185,7 @@ TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows,
     offset[ch] = static_cast<T>((beta ? static_cast<double>(beta[ch]) : 0.0) -
                                 static_cast<double>(running_mean[ch]) * s);
   }
-  detail::channel_affine(ex, x, y, rows, c, scale.data(), offset.data());
+  detail::channel_affine(ex, x, y, rows, c, scale, offset);
 }
 
 // Gradients of the training forward, with xhat = (x - mean) * invstd:
@@ -139,8 +197,10 @@ template <class T>
 TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t rows, index_t c, const detail::param_t<T>* gamma,
                          const detail::param_t<T>* save_mean, const detail::param_t<T>* save_invstd, detail::param_t<T>* dgamma, detail::param_t<T>* dbeta, const parallel::Execution& ex) {
   require(rows > 0, "batch norm over an empty batch");
-  AlignedBuffer<double> sums(2 * c);  // sum(dy), sum(dy * (x - mean))
-  detail::reduce_rows<T, 2>(ex, rows, c, sums.data(), [=](index_t r0, index_t r1, T* acc) {
+  parallel::Workspace ws = ex.workspace;
+  const auto buf = detail::BatchNormBackwardBuffers<T>::carve(ws, rows, c, ex.intra);
+  double* const sums = buf.sums;
+  detail::reduce_rows<T, 2>(buf.row_sums, rows, c, sums, [=](index_t r0, index_t r1, T* acc) {
     T* acc2 = acc + c;
     for (index_t r = r0; r < r1; ++r) {
       const T* xr = x + r * c;
@@ -161,7 +221,9 @@ TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t 
 
   // dx = a * dy + b + k * (x - mean), per channel constants:
   const double n = static_cast<double>(rows);
-  AlignedBuffer<T> a(c), b(c), k(c);
+  T* const a = buf.a;
+  T* const b = buf.b;
+  T* const k = buf.k;
   for (index_t ch = 0; ch < c; ++ch) {
     const double invstd = static_cast<double>(save_invstd[ch]);
     const double g = gamma ? static_cast<double>(gamma[ch]) : 1.0;
@@ -173,9 +235,9 @@ TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t 
     b[ch] = static_cast<T>(-g * invstd * sum_dy / n);
     k[ch] = static_cast<T>(-g * invstd * invstd * sum_dy_xhat / n);
   }
-  const T* pa = a.data();
-  const T* pb = b.data();
-  const T* pk = k.data();
+  const T* pa = a;
+  const T* pb = b;
+  const T* pk = k;
   detail::parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
     for (index_t r = begin; r < end; ++r) {
       const T* xr = x + r * c;

@@ -55,6 +55,13 @@ struct BatchNorm {
       std::fill(p_.state + C, p_.state + 2 * C, T(1));
     }
     std::size_t activation_bytes() const { return out_.bytes() + saved_.bytes(); }
+    // Per-channel arrays and partial sums; forward may run in either mode.
+    std::size_t workspace_bytes(const WorkspacePlan& w) const {
+      std::size_t bytes = std::max(kernels::batch_norm_training_workspace<T>(rows_, C, w.intra),
+                                   kernels::batch_norm_inference_workspace<T>(C));
+      if (w.backward) bytes = std::max(bytes, kernels::batch_norm_backward_workspace<T>(rows_, C, w.intra));
+      return bytes;
+    }
     const T* forward(const T* x, Context& ctx) {
       if (ctx.mode == Mode::Train)
         kernels::batch_norm_forward_training(x, out_.data(), rows_, C, gamma(p_.params), p_.params,

@@ -84,9 +84,12 @@ struct Conv2D {
     // The kernels' workspace: the largest of the passes that will run.
     std::size_t workspace_bytes(const WorkspacePlan& w) const {
       std::size_t bytes = kernels::conv_forward_workspace<T>(shape_, w.intra);
-      if (w.backward)
+      if (w.backward) {
         bytes = std::max({bytes, kernels::conv_backward_weights_workspace<T>(shape_, w.intra),
                           kernels::conv_backward_data_workspace<T>(shape_, w.intra)});
+        if constexpr (has_bias)
+          bytes = std::max(bytes, kernels::bias_add_backward_workspace<T>(shape_.pixels(), Filters, w.intra));
+      }
       return bytes;
     }
 

@@ -79,9 +79,11 @@ struct Dense {
     // batch) and dx (batch x inputs over Units).
     std::size_t workspace_bytes(const WorkspacePlan& w) const {
       std::size_t bytes = kernels::gemm_workspace<T>({batch_, Units, inputs}, w.intra);
-      if (w.backward)
+      if (w.backward) {
         bytes = std::max({bytes, kernels::gemm_workspace<T>({inputs, Units, batch_}, w.intra),
                           kernels::gemm_workspace<T>({batch_, inputs, Units}, w.intra)});
+        if constexpr (has_bias) bytes = std::max(bytes, kernels::bias_add_backward_workspace<T>(batch_, Units, w.intra));
+      }
       return bytes;
     }
 
