@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/branchy_model.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/graph/visit.hpp"
@@ -43,6 +44,33 @@ TEST_CASE("backward's gradient arena is allocated by the first backward, so infe
   net.backward(x.data(), dlogits.data(), ctx);
   CHECK(net.backward_scratch_bytes() > 0);
   CHECK(std::vector<float>(net.gradients().begin(), net.gradients().end()) == first);
+}
+
+TEST_CASE("a network planned again for a larger batch plans its Concat's branch workspace again") {
+  // Two branches at once, each with its own slot of the workspace, sized for the batch: a slot
+  // size kept from batch 1 is too small at batch 8, and the first take beyond it throws.
+  using Net = test::Branchy<Dense<3>>;
+  constexpr index_t kImage = 6 * 6 * 2, kBig = 8;
+  std::vector<float> x(kBig * kImage), dlogits(kBig * 3);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 11) / 5.f - 1.f;
+  for (std::size_t i = 0; i < dlogits.size(); ++i) dlogits[i] = float(i % 3) - 1.f;
+  auto grown = make_model<Net>(Input<6, 6, 2>{}, 1);
+  grown.set_threads(2, 2);
+  grown.init(5);
+  Context ctx;
+  grown.forward(x.data(), ctx);
+  grown.backward(x.data(), dlogits.data(), ctx);
+  grown.set_batch(kBig);
+  grown.forward(x.data(), ctx);
+  grown.backward(x.data(), dlogits.data(), ctx);
+
+  auto fresh = make_model<Net>(Input<6, 6, 2>{}, kBig);
+  fresh.set_threads(2, 2);
+  fresh.init(5);
+  fresh.forward(x.data(), ctx);
+  fresh.backward(x.data(), dlogits.data(), ctx);
+  CHECK(std::vector<float>(grown.gradients().begin(), grown.gradients().end()) ==
+        std::vector<float>(fresh.gradients().begin(), fresh.gradients().end()));
 }
 
 namespace {

@@ -68,6 +68,7 @@ struct Concat {
       rows_ = batch * out_dims::height * out_dims::width;
       out_.reshape(shape_of<out_dims>(batch));
       std::apply([&](auto&... b) { (b.plan(batch), ...); }, branches_);
+      slot_sizes_ = {};
     }
     void bind(Slices<T> s) {
       std::apply([&](auto&... b) {
@@ -129,14 +130,22 @@ struct Concat {
 
    private:
     // The workspace of one concurrent branch: the largest any branch needs with the threads it
-    // will get.
+    // will get. Asking means walking every branch's kernels, so the answer is kept for each
+    // pass until the threads or the batch (plan) change: forward and backward ask at every call.
     std::size_t slot_bytes(const WorkspacePlan& w) {
+      SlotSize& known = slot_sizes_[w.backward ? 1 : 0];
+      if (known.intra == w.intra && known.inter == w.inter) return known.bytes;
       const parallel::BranchSplit split = parallel::branch_split(w.intra, w.inter, int(N));
       const WorkspacePlan inner = split.at_once <= 1 ? w : WorkspacePlan{split.share, 1, w.backward};
       std::size_t most = 0;
       for_each([&](auto& b) { most = std::max(most, detail::workspace_of(b, inner)); });
+      known = {w.intra, w.inter, most};
       return most;
     }
+    struct SlotSize {
+      int intra = 0, inter = 0;  // 0: not known yet
+      std::size_t bytes = 0;
+    };
 
     // Calls f(branch i, i) for a run-time i.
     template <class F>
@@ -148,6 +157,7 @@ struct Concat {
 
     static constexpr std::array<index_t, N> channels_ = {impl_of<Branches, T, In>::out_dims::channels...};
     index_t batch_ = 0, rows_ = 0;
+    std::array<SlotSize, 2> slot_sizes_{};  // forward, backward
     branches_t branches_;
     Tensor<T> out_;
   };
