@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/branchy_model.hpp"
 #include "support/check.hpp"
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/graph/concat.hpp"
@@ -30,17 +31,7 @@ using namespace tinycnn;
 
 namespace {
 
-// Leaves with parameters, numbered in forward order: a Residual with a projection shortcut and
-// a Concat with branches of one and three such leaves and one without any.
-using Branchy = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU,                              // 0, 1
-                           Residual<Sequential<Conv2D<4, 3, NoBias>, BatchNorm<>, ReLU,  // 2, 3
-                                               Conv2D<4, 3>>,                            // 4
-                                    Conv2D<4, 1, NoBias>>,                               // 5
-                           Concat<Sequential<Conv2D<3, 1>, ReLU>,                        // 6
-                                  Sequential<Conv2D<2, 3>, BatchNorm<>, ReLU,            // 7, 8
-                                             Conv2D<2, 1>>,                              // 9
-                                  AvgPool<3, Stride<1>, Pad::Same>>,
-                           Flatten, Dense<3>>;  // 10
+using Branchy = test::Branchy<Dense<3>>;  // leaves 0 to 10 (support/branchy_model.hpp)
 constexpr index_t kBatch = 3;
 const std::vector<std::string> kKinds = {"Conv2D", "BatchNorm", "Conv2D", "BatchNorm", "Conv2D", "Conv2D",
                                          "Conv2D", "Conv2D", "BatchNorm", "Conv2D", "Dense"};

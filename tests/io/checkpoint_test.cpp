@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "support/check.hpp"
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 #include "tinycnn/io/checkpoint.hpp"
 
@@ -30,36 +31,7 @@ struct TempDir : test::TempDir {
   TempDir() : test::TempDir("ckpt-test") {}
 };
 
-using Bytes = std::vector<char>;
-
-Bytes read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_file(const fs::path& p, const Bytes& b) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(b.data(), static_cast<std::streamsize>(b.size()));
-  REQUIRE(out.good());
-}
-
-// The message of the Error that f throws, or "" when it throws none.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void check_mentions(const std::string& msg, const fs::path& file, const std::string& problem) {
-  INFO("message: " << msg);
-  REQUIRE_MESSAGE(!msg.empty(), "expected a tinycnn::Error");
-  CHECK(msg.find(file.string()) != std::string::npos);
-  CHECK(msg.find(problem) != std::string::npos);
-}
+using test::Bytes, test::check_mentions, test::error_of, test::read_bytes, test::write_bytes;
 
 const std::string kSig = "conv3x3(1->8) relu maxpool2 dense(1568->10)";
 
@@ -139,11 +111,11 @@ TEST_CASE("checkpoint: refuses missing and foreign files") {
   check_mentions(error_of([&] { s.load(dir.path); }), dir.path, "directory");
 
   auto foreign = dir / "foreign.ckpt";
-  write_file(foreign, Bytes(100, 'x'));
+  write_bytes(foreign, Bytes(100, 'x'));
   check_mentions(error_of([&] { s.load(foreign); }), foreign, "bad magic");
-  write_file(foreign, Bytes{'T', 'I', 'N'});
+  write_bytes(foreign, Bytes{'T', 'I', 'N'});
   check_mentions(error_of([&] { s.load(foreign); }), foreign, "too short");
-  write_file(foreign, {});
+  write_bytes(foreign, {});
   check_mentions(error_of([&] { s.load(foreign); }), foreign, "too short");
 }
 
@@ -183,7 +155,7 @@ TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
   auto file = dir / "model.ckpt";
   State<float> saved(1, 6);
   saved.save(file, 42);
-  const Bytes good = read_file(file);
+  const Bytes good = read_bytes(file);
   auto damaged = dir / "damaged.ckpt";
 
   // The bytes only the checksum can vouch for: the step, the signature text, the section names,
@@ -213,7 +185,7 @@ TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
     for (int bit : {0x01, 0x10, 0x80}) {
       Bytes bad = good;
       bad[i] = static_cast<char>(bad[i] ^ bit);
-      write_file(damaged, bad);
+      write_bytes(damaged, bad);
       CAPTURE(i);
       CAPTURE(bit);
       check_mentions(error_of([&] { dst.load(damaged); }), damaged,
@@ -222,7 +194,7 @@ TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
   }
 
   for (std::size_t n = 0; n < good.size(); ++n) {
-    write_file(damaged, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+    write_bytes(damaged, Bytes(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
     CAPTURE(n);
     std::string msg = error_of([&] { dst.load(damaged); });
     check_mentions(msg, damaged, n < 8 ? "too short" : "truncated");
@@ -230,12 +202,12 @@ TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
 
   Bytes longer = good;
   longer.push_back('!');
-  write_file(damaged, longer);
+  write_bytes(damaged, longer);
   check_mentions(error_of([&] { dst.load(damaged); }), damaged, "1 unexpected bytes after the checksum");
 
   Bytes future = good;
   future[8] = 2;  // the version field
-  write_file(damaged, future);
+  write_bytes(damaged, future);
   check_mentions(error_of([&] { dst.load(damaged); }), damaged, "unsupported checkpoint format version 2");
 
   CHECK(dst == before);  // none of the refused loads wrote anything
@@ -257,9 +229,9 @@ TEST_CASE("checkpoint: a load that fails late leaves every buffer untouched") {
   CHECK(dst == before);
 
   // The checksum is the last thing in the file and fails after all data was read.
-  Bytes bad = read_file(file);
+  Bytes bad = read_bytes(file);
   bad[bad.size() - 1] = static_cast<char>(bad[bad.size() - 1] ^ 0x40);
-  write_file(file, bad);
+  write_bytes(file, bad);
   State<double> dst2(3);
   const State<double> before2 = dst2;
   CHECK_THROWS_WITH_AS(dst2.load(file), doctest::Contains("checksum mismatch"), Error);

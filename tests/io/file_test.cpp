@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 #include "tinycnn/io/file.hpp"
 
@@ -32,34 +33,7 @@ struct TempDir : test::TempDir {
   TempDir() : test::TempDir("file-test") {}
 };
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << s;
-  REQUIRE(out.good());
-}
-
-// The message of the Error that f throws, or "" when it throws none.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void check_mentions(const std::string& msg, const fs::path& file, const std::string& problem) {
-  INFO("message: " << msg);
-  REQUIRE_MESSAGE(!msg.empty(), "expected a tinycnn::Error");
-  CHECK(msg.find("'" + file.string() + "'") != std::string::npos);
-  CHECK(msg.find(problem) != std::string::npos);
-}
+using test::check_mentions, test::error_of, test::read_text, test::write_text;
 
 fs::perms perms_of(const fs::path& p) { return fs::status(p).permissions() & fs::perms::mask; }
 

@@ -23,8 +23,6 @@ struct TempDir : test::TempDir {
   TempDir() : test::TempDir("idx-test") {}
 };
 
-void write_file(const fs::path& p, const Bytes& b) { write_bytes(p, b); }
-
 void check_idx_error(const fs::path& file, const std::string& problem) {
   check_error([&] { (void)read_idx(file); }, file, problem);
 }
@@ -39,7 +37,7 @@ TEST_CASE("read_idx: plain files round trip values and shapes") {
     for (auto d : dims) n *= d;
     Bytes data = pattern(n, static_cast<unsigned>(dims.size()));
     auto file = dir / "a-idx";
-    write_file(file, idx_bytes(dims, data));
+    write_bytes(file, idx_bytes(dims, data));
     IdxArray a = read_idx(file);
     CHECK(a.dims == dims);
     CHECK(a.data == data);
@@ -53,41 +51,41 @@ TEST_CASE("read_idx: refuses every kind of bad file with the file name and the p
   check_idx_error(dir / "nope-idx1-ubyte", "not found");
   check_idx_error(dir.path, "directory");
 
-  write_file(file, {});
+  write_bytes(file, {});
   check_idx_error(file, "too short to be an IDX file: 0 bytes");
-  write_file(file, {0, 0});
+  write_bytes(file, {0, 0});
   check_idx_error(file, "too short");
 
-  write_file(file, {'P', 'K', 8, 1, 0, 0, 0, 1, 7});
+  write_bytes(file, {'P', 'K', 8, 1, 0, 0, 0, 1, 7});
   check_idx_error(file, "bad magic");
-  write_file(file, idx_bytes({2}, Bytes(8), 0x0D));
+  write_bytes(file, idx_bytes({2}, Bytes(8), 0x0D));
   check_idx_error(file, "unsupported element type 0x0d (float32)");
-  write_file(file, idx_bytes({2}, Bytes(2), 0x42));
+  write_bytes(file, idx_bytes({2}, Bytes(2), 0x42));
   check_idx_error(file, "unsupported element type 0x42");
 
-  write_file(file, idx_bytes({}, {}));
+  write_bytes(file, idx_bytes({}, {}));
   check_idx_error(file, "zero dimensions");
-  write_file(file, {0, 0, 8, 200, 0, 0, 0, 1});
+  write_bytes(file, {0, 0, 8, 200, 0, 0, 0, 1});
   check_idx_error(file, "200 dimensions");
-  write_file(file, idx_bytes({3, 0, 2}, {}));
+  write_bytes(file, idx_bytes({3, 0, 2}, {}));
   check_idx_error(file, "dimension 1 is zero");
   // A header promising 2^64 bytes must be refused before anything is allocated.
-  write_file(file, idx_bytes({0xffffffffu, 0xffffffffu, 28}, pattern(100)));
+  write_bytes(file, idx_bytes({0xffffffffu, 0xffffffffu, 28}, pattern(100)));
   check_idx_error(file, "absurd dimensions");
-  write_file(file, idx_bytes({65536, 65536, 2}, pattern(100)));
+  write_bytes(file, idx_bytes({65536, 65536, 2}, pattern(100)));
   check_idx_error(file, "absurd dimensions");
 
   Bytes header_cut = idx_bytes({10, 28, 28}, {});
   header_cut.resize(9);
-  write_file(file, header_cut);
+  write_bytes(file, header_cut);
   check_idx_error(file, "truncated header");
 
   // Claims 60000 images in a 1 KB file: refused from the size on disk.
-  write_file(file, idx_bytes({60000, 28, 28}, pattern(1000)));
+  write_bytes(file, idx_bytes({60000, 28, 28}, pattern(1000)));
   check_idx_error(file, "truncated data");
-  write_file(file, idx_bytes({3, 4}, pattern(11)));
+  write_bytes(file, idx_bytes({3, 4}, pattern(11)));
   check_idx_error(file, "truncated data");
-  write_file(file, idx_bytes({3, 4}, pattern(13)));
+  write_bytes(file, idx_bytes({3, 4}, pattern(13)));
   check_idx_error(file, "trailing garbage: 1 bytes");
 }
 
@@ -100,7 +98,7 @@ TEST_CASE("read_idx: gzip files, recognised by content, not by name") {
 
   write_gz(dir / "x-idx3-ubyte.gz", raw);
   write_gz(dir / "renamed-idx3-ubyte", raw);  // gzip without the .gz name
-  write_file(dir / "plain-named.gz", raw);   // plain despite the .gz name
+  write_bytes(dir / "plain-named.gz", raw);   // plain despite the .gz name
   for (const char* name : {"x-idx3-ubyte.gz", "renamed-idx3-ubyte", "plain-named.gz"}) {
     CAPTURE(name);
     IdxArray a = read_idx(dir / name);
@@ -135,23 +133,23 @@ TEST_CASE("read_idx: bad gzip files") {
   REQUIRE(gz.size() > 40);
 
   Bytes cut(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2));
-  write_file(file, cut);
+  write_bytes(file, cut);
   check_idx_error(file, "truncated");
 
   Bytes no_trailer(gz.begin(), gz.end() - 4);  // all the data, but the stream is incomplete
-  write_file(file, no_trailer);
+  write_bytes(file, no_trailer);
   check_idx_error(file, "gzip stream is truncated");
 
   Bytes flipped = gz;
   for (std::size_t i = gz.size() - 8; i < gz.size() - 4; ++i) flipped[i] ^= 0x5a;  // the CRC
-  write_file(file, flipped);
+  write_bytes(file, flipped);
   check_idx_error(file, "corrupt gzip data");
 
   // Damage inside the deflate stream: whatever zlib notices, it must be an Error naming the file.
   for (std::size_t at : {std::size_t{12}, gz.size() / 3, gz.size() / 2}) {
     Bytes bad = gz;
     for (std::size_t i = at; i < at + 4 && i < bad.size(); ++i) bad[i] ^= 0xff;
-    write_file(file, bad);
+    write_bytes(file, bad);
     check_idx_error(file, "");
   }
 }
@@ -159,7 +157,7 @@ TEST_CASE("read_idx: bad gzip files") {
 TEST_CASE("read_idx: without zlib a gzip file is refused with advice") {
   TempDir dir;
   auto file = dir / "t10k-images-idx3-ubyte.gz";
-  write_file(file, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3});
+  write_bytes(file, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3});
   check_idx_error(file, "built without zlib");
   check_idx_error(file, "tinycnn::zlib");
 }

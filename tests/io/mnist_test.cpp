@@ -26,8 +26,6 @@ struct TempDir : test::TempDir {
   TempDir() : test::TempDir("mnist-test") {}
 };
 
-void write_file(const fs::path& p, const Bytes& b) { write_bytes(p, b); }
-
 }  // namespace
 
 namespace {
@@ -54,8 +52,8 @@ MnistFiles write_mnist(const TempDir& dir, const std::string& split, std::uint32
     return m;
   }
 #endif
-  write_file(m.images, img);
-  write_file(m.labels, lab);
+  write_bytes(m.images, img);
+  write_bytes(m.labels, lab);
   return m;
 }
 
@@ -87,7 +85,7 @@ TEST_CASE("load_mnist: images scaled to [0, 1] in NHWC, labels as integers") {
   check_dataset(load_mnist_folder(dir.path, "train"), m);
 
   // Labels above 9 are data, not errors.
-  write_file(m.labels, idx_bytes({23}, Bytes(23, 200)));
+  write_bytes(m.labels, idx_bytes({23}, Bytes(23, 200)));
   CHECK(load_mnist(m.images, m.labels).labels[22] == 200);
 }
 
@@ -106,10 +104,10 @@ TEST_CASE("load_mnist: mismatched files") {
   // Files swapped: the label file is not an image file.
   check_error([&] { (void)load_mnist(m.labels, m.images); }, m.labels, "needs 3 dimensions");
   auto labels2 = dir / "labels-2d";
-  write_file(labels2, idx_bytes({10, 1}, Bytes(10)));
+  write_bytes(labels2, idx_bytes({10, 1}, Bytes(10)));
   check_error([&] { (void)load_mnist(m.images, labels2); }, labels2, "needs 1 dimension");
   auto short_labels = dir / "short-labels";
-  write_file(short_labels, idx_bytes({9}, Bytes(9)));
+  write_bytes(short_labels, idx_bytes({9}, Bytes(9)));
   check_error([&] { (void)load_mnist(m.images, short_labels); }, short_labels,
               "holds 10 images but");
   check_error([&] { (void)load_mnist(m.images, short_labels); }, m.images, "holds 9 labels");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/check.hpp"
+#include "support/gradient_check.hpp"
 #include "tinycnn/all.hpp"
 
 using namespace tinycnn;
@@ -19,13 +20,7 @@ namespace {
 // Each check's tolerance is a small multiple of the worst error measured for it (written beside
 // it): finite differences in double with step 1e-5 leave errors of 1e-12 to 1e-9 here, while a
 // wrong backward errs by far more.
-void expect_pass(const GradientCheck& r, double tol,
-                 const std::source_location where = std::source_location::current()) {
-  INFO("input error " << r.input_error << ", parameter error " << r.param_error << "; worst at " << r.worst);
-  test::report_margin(std::max(r.input_error, r.param_error), tol, r.worst, where);
-  CHECK(r.passed(tol));
-  CHECK(r.inputs_checked > 0);
-}
+using test::expect_pass;
 }  // namespace
 
 TEST_CASE("ReLU") { expect_pass(check_gradients<ReLU>(Input<3, 4, 5>{}, 2), 1e-10); }  // measured worst 1.6e-11

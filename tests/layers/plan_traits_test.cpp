@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "support/check.hpp"
+#include "support/gradient_check.hpp"
 #include "tinycnn/graph/concat.hpp"
 #include "tinycnn/graph/gradient_check.hpp"
 #include "tinycnn/graph/network.hpp"
@@ -39,13 +40,7 @@ using namespace tinycnn;
 
 namespace {
 
-void expect_pass(const GradientCheck& r, double tol,
-                 const std::source_location where = std::source_location::current()) {
-  INFO("input error " << r.input_error << ", parameter error " << r.param_error << "; worst at " << r.worst);
-  test::report_margin(std::max(r.input_error, r.param_error), tol, r.worst, where);
-  CHECK(r.passed(tol));
-  CHECK(r.inputs_checked > 0);
-}
+using test::expect_pass;
 
 // One forward of Spec over a caller's input with negative values (which a ReLU would change):
 // the input must come back as it was, and the output must not be the input itself.

@@ -1,24 +1,20 @@
-// IDX files written by the tests: the format's bytes, a data pattern, plain and gzip files, and
-// the check that an Error names the file and the problem.
+// IDX files written by the tests: the format's bytes, a data pattern, gzip files, and the check
+// that an Error names the file and the problem.
 #pragma once
 #include <doctest/doctest.h>
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
-#include "tinycnn/core/error.hpp"
+#include "support/files.hpp"
 
 #ifdef TINYCNN_WITH_ZLIB
 #include <zlib.h>
 #endif
 
 namespace tinycnn::test {
-
-using Bytes = std::vector<std::uint8_t>;
 
 inline Bytes idx_bytes(const std::vector<std::uint32_t>& dims, const Bytes& data, std::uint8_t type = 0x08) {
   Bytes b = {0, 0, type, static_cast<std::uint8_t>(dims.size())};
@@ -34,17 +30,6 @@ inline Bytes pattern(std::size_t n, unsigned seed = 0) {
   return d;
 }
 
-inline void write_bytes(const std::filesystem::path& p, const Bytes& b) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-  REQUIRE(out.good());
-}
-
-inline Bytes read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 #ifdef TINYCNN_WITH_ZLIB
 inline void write_gz(const std::filesystem::path& p, const Bytes& b) {
   gzFile g = gzopen(p.c_str(), "wb");
@@ -54,16 +39,11 @@ inline void write_gz(const std::filesystem::path& p, const Bytes& b) {
 }
 #endif
 
-// Runs f, which must throw tinycnn::Error, and checks that the message names the file and the
-// problem.
+// Runs f, which must throw tinycnn::Error, and checks that the message names the file (by its
+// name: the readers may quote the folder separately) and the problem.
 template <class F>
 void check_error(F&& f, const std::filesystem::path& file, const std::string& problem) {
-  std::string msg;
-  try {
-    f();
-  } catch (const Error& e) {
-    msg = e.what();
-  }
+  const std::string msg = error_of(f);
   INFO("message: " << msg);
   REQUIRE_MESSAGE(!msg.empty(), "no tinycnn::Error for " << file);
   CHECK(msg.find(file.filename().string()) != std::string::npos);

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/branchy_model.hpp"
 #include "support/check.hpp"
 #include "support/same_bits.hpp"
 #include "tinycnn/all.hpp"
@@ -25,18 +26,9 @@ using distributed::StepView;
 
 namespace {
 
-// Leaves with parameters, numbered in forward order: a Residual with a projection shortcut and
-// a Concat whose branches run concurrently with two inter-op threads; batch norm (state) and
-// dropout (the Trainer's random numbers) included.
-using Branchy = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU,                              // 0, 1
-                           Residual<Sequential<Conv2D<4, 3, NoBias>, BatchNorm<>, ReLU,  // 2, 3
-                                               Conv2D<4, 3>>,                            // 4
-                                    Conv2D<4, 1, NoBias>>,                               // 5
-                           Concat<Sequential<Conv2D<3, 1>, ReLU>,                        // 6
-                                  Sequential<Conv2D<2, 3>, BatchNorm<>, ReLU,            // 7, 8
-                                             Conv2D<2, 1>>,                              // 9
-                                  AvgPool<3, Stride<1>, Pad::Same>>,
-                           Flatten, Dropout<Percent<10>>, Dense<3>>;  // 10
+// Leaves 0 to 10 (support/branchy_model.hpp), its Concat's branches run concurrently with two
+// inter-op threads; dropout (the Trainer's random numbers) included.
+using Branchy = test::Branchy<Dropout<Percent<10>>, Dense<3>>;
 constexpr index_t kBatch = 4, kImage = 6 * 6 * 2, kSteps = 3;
 
 // intra kernel threads; the Concat's branches on two threads at once.
