@@ -133,7 +133,8 @@ inline std::string format_layer_table(std::vector<LayerTiming> layers, bool forw
     const double f = per_call(l.forward_seconds, l.forward_calls), b = per_call(l.backward_seconds, l.backward_calls);
     const double share = total > 0 ? 100.0 * (f + b) / total : 0.0;
     const double fg = f > 0 ? l.flops / (f * 1e6) : 0.0, bg = b > 0 ? 2.0 * l.flops / (b * 1e6) : 0.0;
-    std::string name = l.name.size() > 44 ? l.name.substr(0, 41) + "..." : l.name;
+    std::string name = l.name;
+    if (name.size() > 44) name.replace(41, std::string::npos, "...");
     s += forward_only ? strprintf("%4lld  %-44s %10.3f %6.1f%% %10.1f\n", (long long)l.order, name.c_str(), f, share, fg)
                       : strprintf("%4lld  %-44s %10.3f %10.3f %6.1f%% %10.1f %10.1f\n", (long long)l.order,
                                   name.c_str(), f, b, share, fg, bg);
