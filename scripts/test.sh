@@ -29,7 +29,7 @@ run_suite() {  # run_suite ARCH [ctest options]
   local arch=$1 dir=build-$1
   shift
   echo "=== tinycnn test suite: TINYCNN_ARCH=$arch ($dir) ==="
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DTINYCNN_ARCH="$arch" > /dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DTINYCNN_ARCH="$arch" -DTINYCNN_REQUIRE_MPI=ON > /dev/null
   cmake --build "$dir" -j "$jobs"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
 }
@@ -39,7 +39,7 @@ case "${1:-}" in
     dir=build-sanitize
     flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
     echo "=== tinycnn test suite: ASan + UBSan, TINYCNN_ARCH=haswell ($dir) ==="
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" -DTINYCNN_ARCH=haswell \
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" -DTINYCNN_ARCH=haswell -DTINYCNN_REQUIRE_MPI=ON \
           -DTINYCNN_BUILD_EXAMPLES=OFF -DTINYCNN_BUILD_BENCHMARKS=OFF > /dev/null
     # libgomp's thread pool is never freed before exit; that is not our leak.
     export ASAN_OPTIONS=detect_leaks=0

@@ -1,0 +1,265 @@
+// The MPI layer the distribution policies are built on: start and stop, nonblocking point-to-point
+// and collective operations, and a wait that does not steal the cores the computation needs.
+//
+// Why not the blocking calls: a rank blocked in MPI_Recv, MPI_Wait or a blocking collective
+// spins most of a core in MPICH, and no MPICH setting makes it sleep. Ranks that share a node
+// (a parameter server beside its workers, or more ranks than cores) then take the cores the
+// kernels need. So every operation here is nonblocking, and Requests::wait polls it with
+// MPI_Testall and a short sleep (WaitMode::poll, the default); WaitMode::spin skips the sleep,
+// for ranks with dedicated cores. Either way a wait can time out, and the timeout names the
+// ranks that did not answer instead of hanging.
+//
+// MPI counts are int: a buffer longer than max_count elements travels in several messages of
+// the same tag, which MPI delivers in order between one pair of ranks.
+//
+// Only the distributed headers include <mpi.h>: a program without distributed training builds
+// without MPI.
+#pragma once
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tinycnn/core/error.hpp"
+
+namespace tinycnn::distributed::mpi {
+
+// Throws an Error with MPI's own words when rc is not MPI_SUCCESS. The communicators here return
+// errors (MPI_ERRORS_RETURN) instead of aborting the job, so that a lost peer becomes a message.
+inline void check(int rc, const std::string& what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  throw Error("MPI: " + what + ": " + std::string(text, std::size_t(std::max(length, 0))));
+}
+
+template <class T>
+MPI_Datatype datatype();
+template <>
+inline MPI_Datatype datatype<float>() { return MPI_FLOAT; }
+template <>
+inline MPI_Datatype datatype<double>() { return MPI_DOUBLE; }
+template <>
+inline MPI_Datatype datatype<std::int32_t>() { return MPI_INT32_T; }
+template <>
+inline MPI_Datatype datatype<std::int64_t>() { return MPI_INT64_T; }
+template <>
+inline MPI_Datatype datatype<std::uint64_t>() { return MPI_UINT64_T; }
+
+// MPI_Init_thread at construction, MPI_Finalize at destruction (unless MPI was already running
+// when it was made, then it leaves both to whoever started MPI). The Trainer calls MPI only from
+// the thread that runs the step and, under a lock, from the gradient hook: SERIALIZED suffices.
+class Environment {
+ public:
+  explicit Environment(int& argc, char**& argv, int required = MPI_THREAD_SERIALIZED) {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) {
+      MPI_Query_thread(&provided_);
+    } else {
+      check(MPI_Init_thread(&argc, &argv, required, &provided_), "MPI_Init_thread");
+      owner_ = true;
+    }
+    if (provided_ < required)
+      throw Error("MPI: this MPI library gives thread level " + std::to_string(provided_) + ", tinycnn needs " +
+                  std::to_string(required));
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  }
+  ~Environment() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (owner_ && !finalized) MPI_Finalize();
+  }
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  int thread_level() const { return provided_; }
+
+ private:
+  int provided_ = 0;
+  bool owner_ = false;
+};
+
+enum class WaitMode { poll, spin };
+
+// How a wait behaves: poll sleeps `nap` between tests; timeout zero waits for ever.
+struct WaitPolicy {
+  WaitMode mode = WaitMode::poll;
+  std::chrono::duration<double> timeout{0};
+  std::chrono::microseconds nap{100};
+};
+
+// A wait that ran out of time: missing() lists the ranks whose operations had not completed (a
+// collective names no single rank: -1).
+class Timeout : public Error {
+ public:
+  Timeout(const std::string& message, std::vector<int> missing) : Error(message), missing_(std::move(missing)) {}
+  const std::vector<int>& missing() const { return missing_; }
+
+ private:
+  std::vector<int> missing_;
+};
+
+// A set of pending operations, each with the rank at its other end.
+class Requests {
+ public:
+  Requests() = default;
+  Requests(const Requests&) = delete;
+  Requests& operator=(const Requests&) = delete;
+  Requests(Requests&&) = default;
+  Requests& operator=(Requests&&) = default;
+  // Unfinished operations would write into freed memory: a Requests that still holds some is
+  // a bug in its owner, which must wait (or cancel) first. Here, as a last resort, they are
+  // cancelled or completed so the process does not corrupt itself.
+  ~Requests() { drain(); }
+
+  void add(MPI_Request r, int peer, std::string what) {
+    requests_.push_back(r);
+    peers_.push_back(peer);
+    what_.push_back(std::move(what));
+  }
+  std::size_t pending() const { return requests_.size(); }
+  bool empty() const { return requests_.empty(); }
+
+  // Progresses every operation once; true when all are done (and forgotten).
+  bool test() {
+    if (requests_.empty()) return true;
+    int done = 0;
+    check(MPI_Testall(int(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+    if (done) clear();
+    return done != 0;
+  }
+
+  // Until every operation completes, or the policy's timeout passes: then Timeout, naming the
+  // ranks of the operations still pending (which stay here, to be waited for again).
+  void wait(const WaitPolicy& policy = {}) {
+    const auto start = std::chrono::steady_clock::now();
+    while (!test()) {
+      if (policy.timeout.count() > 0 && std::chrono::steady_clock::now() - start > policy.timeout) throw timeout(policy);
+      if (policy.mode == WaitMode::poll) std::this_thread::sleep_for(policy.nap);
+    }
+  }
+
+ private:
+  Timeout timeout(const WaitPolicy& policy) {
+    std::vector<int> missing;
+    std::string what;
+    for (std::size_t i = 0; i < requests_.size(); ++i) {
+      int done = 0;
+      if (requests_[i] != MPI_REQUEST_NULL) MPI_Request_get_status(requests_[i], &done, MPI_STATUS_IGNORE);
+      if (done || requests_[i] == MPI_REQUEST_NULL) continue;
+      if (std::find(missing.begin(), missing.end(), peers_[i]) == missing.end()) missing.push_back(peers_[i]);
+      if (what.empty()) what = what_[i];
+    }
+    std::sort(missing.begin(), missing.end());
+    std::string ranks;
+    for (int r : missing) ranks += (ranks.empty() ? "" : ", ") + (r < 0 ? std::string("(collective)") : std::to_string(r));
+    return Timeout("no answer within " + std::to_string(policy.timeout.count()) + " s from rank(s) " + ranks +
+                       " (waiting for " + what + "): a rank has stopped, died or is far behind",
+                   missing);
+  }
+  void clear() {
+    requests_.clear();
+    peers_.clear();
+    what_.clear();
+  }
+  // Point-to-point operations are cancelled; a collective cannot be (MPI forbids it), and
+  // waiting for one could hang, so it is left to MPI_Finalize.
+  void drain() {
+    for (std::size_t i = 0; i < requests_.size(); ++i) {
+      MPI_Request& r = requests_[i];
+      if (r == MPI_REQUEST_NULL || peers_[i] < 0) continue;
+      int done = 0;
+      MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+      if (!done) {
+        MPI_Cancel(&r);
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+      }
+    }
+    clear();
+  }
+
+  std::vector<MPI_Request> requests_;
+  std::vector<int> peers_;
+  std::vector<std::string> what_;
+};
+
+// A communicator (not owned: MPI_COMM_WORLD by default) with the operations the policies use.
+// Every operation is nonblocking and adds its requests to the caller's set.
+class Comm {
+ public:
+  explicit Comm(MPI_Comm comm = MPI_COMM_WORLD, int max_count = INT_MAX) : comm_(comm), max_count_(max_count) {
+    check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+    check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+  }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  MPI_Comm handle() const { return comm_; }
+
+  template <class T>
+  void isend(const T* data, std::size_t count, int to, int tag, Requests& pending) const {
+    for_chunks(count, [&](std::size_t at, int n) {
+      MPI_Request r;
+      check(MPI_Isend(data + at, n, datatype<T>(), to, tag, comm_, &r), "MPI_Isend to rank " + std::to_string(to));
+      pending.add(r, to, "a send to rank " + std::to_string(to));
+    });
+  }
+  template <class T>
+  void irecv(T* data, std::size_t count, int from, int tag, Requests& pending) const {
+    for_chunks(count, [&](std::size_t at, int n) {
+      MPI_Request r;
+      check(MPI_Irecv(data + at, n, datatype<T>(), from, tag, comm_, &r),
+            "MPI_Irecv from rank " + std::to_string(from));
+      pending.add(r, from, "a message from rank " + std::to_string(from));
+    });
+  }
+  // data = the elementwise sum of every rank's data, in place.
+  template <class T>
+  void iallreduce_sum(T* data, std::size_t count, Requests& pending) const {
+    for_chunks(count, [&](std::size_t at, int n) {
+      MPI_Request r;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), MPI_SUM, comm_, &r), "MPI_Iallreduce");
+      pending.add(r, -1, "a sum over all ranks");
+    });
+  }
+  template <class T>
+  void ibcast(T* data, std::size_t count, int root, Requests& pending) const {
+    for_chunks(count, [&](std::size_t at, int n) {
+      MPI_Request r;
+      check(MPI_Ibcast(data + at, n, datatype<T>(), root, comm_, &r), "MPI_Ibcast");
+      pending.add(r, root, "a broadcast from rank " + std::to_string(root));
+    });
+  }
+  void ibarrier(Requests& pending) const {
+    MPI_Request r;
+    check(MPI_Ibarrier(comm_, &r), "MPI_Ibarrier");
+    pending.add(r, -1, "a barrier");
+  }
+  // A barrier that waits politely (and can time out).
+  void barrier(const WaitPolicy& policy = {}) const {
+    Requests pending;
+    ibarrier(pending);
+    pending.wait(policy);
+  }
+
+ private:
+  template <class F>
+  void for_chunks(std::size_t count, F&& f) const {
+    if (count == 0) return f(0, 0);  // an empty message still matches its partner
+    for (std::size_t at = 0; at < count; at += std::size_t(max_count_))
+      f(at, int(std::min<std::size_t>(count - at, std::size_t(max_count_))));
+  }
+
+  MPI_Comm comm_;
+  int max_count_;
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace tinycnn::distributed::mpi
