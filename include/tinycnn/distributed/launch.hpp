@@ -1,0 +1,51 @@
+// How the program was started, read from the launcher's environment before any communication,
+// and the one mistake it can catch that MPI cannot: under Slurm, `srun -n 4 prog` without an
+// MPI plugin (--mpi=pmi2 with Debian's MPICH) starts four separate programs of one rank each.
+// Each would train alone and report as if it were the whole job; they must stop at once instead.
+//
+// Slurm sets SLURM_STEP_NUM_TASKS for the tasks of an srun step, and SLURM_NTASKS for the whole
+// allocation: a batch script that runs one process by itself inside a 4-task allocation is not a
+// mistake, so the step's count, when there is one, is what a rank compares with MPI's size.
+#pragma once
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+namespace tinycnn::distributed {
+
+struct LaunchEnvironment {
+  int slurm_tasks = 0;  // tasks Slurm started together with this one (0: not started by Slurm)
+  std::string slurm_job;  // SLURM_JOB_ID, for messages
+};
+
+namespace detail {
+inline int positive_or_zero(const char* text) {
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  return (*end == '\0' && v > 0 && v < (1L << 30)) ? int(v) : 0;
+}
+}  // namespace detail
+
+// getenv is a parameter so that tests can describe any launch.
+template <class GetEnv = char* (*)(const char*)>
+LaunchEnvironment read_launch_environment(GetEnv getenv = &std::getenv) {
+  LaunchEnvironment e;
+  const char* step = getenv("SLURM_STEP_NUM_TASKS");
+  e.slurm_tasks = detail::positive_or_zero(step && *step ? step : getenv("SLURM_NTASKS"));
+  const char* job = getenv("SLURM_JOB_ID");
+  e.slurm_job = job ? job : "";
+  return e;
+}
+
+// What is wrong with running as `mpi_ranks` ranks in this environment, or nothing.
+inline std::optional<std::string> launch_problem(int mpi_ranks, const LaunchEnvironment& e) {
+  if (e.slurm_tasks > 1 && mpi_ranks == 1)
+    return "Slurm started " + std::to_string(e.slurm_tasks) + " tasks" +
+           (e.slurm_job.empty() ? std::string() : " (job " + e.slurm_job + ")") +
+           ", but MPI sees 1 rank in each: they are separate programs, not one MPI job. Start them with "
+           "'srun --mpi=pmi2 ...' (or set MpiDefault=pmi2 in slurm.conf), or use mpiexec inside the allocation";
+  return std::nullopt;
+}
+
+}  // namespace tinycnn::distributed

@@ -1,0 +1,42 @@
+// The launch check: separate single-rank programs started by one srun are refused, every
+// legitimate launch is not.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+
+#include "tinycnn/distributed/launch.hpp"
+
+using namespace tinycnn::distributed;
+
+namespace {
+LaunchEnvironment environment(std::map<std::string, std::string> vars) {
+  return read_launch_environment([&](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  });
+}
+}  // namespace
+
+TEST_CASE("srun without an MPI plugin (several tasks, one rank each) is refused with what to add") {
+  const auto e = environment({{"SLURM_NTASKS", "4"}, {"SLURM_STEP_NUM_TASKS", "4"}, {"SLURM_JOB_ID", "77"}});
+  CHECK(e.slurm_tasks == 4);
+  const auto problem = launch_problem(1, e);
+  REQUIRE(problem.has_value());
+  CHECK(problem->find("Slurm started 4 tasks (job 77)") != std::string::npos);
+  CHECK(problem->find("--mpi=pmi2") != std::string::npos);
+}
+
+TEST_CASE("legitimate launches pass") {
+  CHECK_FALSE(launch_problem(1, environment({})));                                           // a plain run
+  CHECK_FALSE(launch_problem(4, environment({{"SLURM_NTASKS", "4"}, {"SLURM_STEP_NUM_TASKS", "4"}})));  // srun --mpi=pmi2
+  CHECK_FALSE(launch_problem(3, environment({})));                                           // mpiexec -n 3
+  // One process run by a batch script inside a 4-task allocation: the step has one task.
+  CHECK_FALSE(launch_problem(1, environment({{"SLURM_NTASKS", "4"}, {"SLURM_STEP_NUM_TASKS", "1"}})));
+  CHECK_FALSE(launch_problem(1, environment({{"SLURM_NTASKS", "1"}})));
+}
+
+TEST_CASE("unreadable task counts count as no Slurm, not as a crash") {
+  for (const char* bad : {"", "x", "-3", "4x", "99999999999"})
+    CHECK(environment({{"SLURM_NTASKS", bad}}).slurm_tasks == 0);
+}
