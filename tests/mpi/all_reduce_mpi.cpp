@@ -100,3 +100,39 @@ TEST_CASE("all-reduce with concurrent branches reporting in any order") {
   // from rank to rank; the buckets still start in one order everywhere.
   check_matches_one_process<Branches, Input<6, 6, 2>>(optim::Momentum{.learning_rate = optim::Constant{0.05}}, 8, 2);
 }
+
+TEST_CASE("synchronize: parameters from the first rank at the start, batch-norm statistics averaged") {
+  using Net = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Flatten, Dense<3>>;
+  const distributed::mpi::Comm world;
+  const int r = world.rank(), n = world.size();
+  auto net = make_model<Net, double>(Input<5, 5, 2>{}, kPerRank);
+  net.set_threads(1, 1);
+  net.init(std::uint64_t(10 + r));  // different on every rank until the Trainer synchronizes
+  using Policy = distributed::AllReduce<double>;
+  const distributed::mpi::WaitPolicy wait{distributed::mpi::WaitMode::poll, std::chrono::seconds(60)};
+  Trainer<decltype(net), optim::Sgd, Policy> trainer(net, optim::Sgd{}, 5,
+                                                     Policy(net.parameter_ranges(), index_t(net.parameters().size()),
+                                                            {64, wait}));
+  std::vector<double> params(net.parameters().begin(), net.parameters().end()), params0 = params;
+  distributed::mpi::Requests pending;
+  world.ibcast(params0.data(), params0.size(), 0, pending);
+  pending.wait(wait);
+  CHECK(test::same_bits<double>(params, params0));
+
+  // Each rank trains on its own images, so each has its own running statistics.
+  using Model = decltype(net);
+  Data<Model> data(kPerRank * n, 7);
+  trainer.train_step(data.images.data() + r * kPerRank * Model::in_dims::size, data.labels.data() + r * kPerRank);
+  std::vector<double> mean(net.state().begin(), net.state().end());
+  world.iallreduce_sum(mean.data(), mean.size(), pending);
+  pending.wait(wait);
+  for (double& v : mean) v /= double(n);
+  trainer.synchronize();
+  std::vector<double> state(net.state().begin(), net.state().end()), state0 = state;
+  world.ibcast(state0.data(), state0.size(), 0, pending);
+  pending.wait(wait);
+  CHECK(test::same_bits<double>(state, state0));
+  double worst = 0;
+  for (std::size_t i = 0; i < state.size(); ++i) worst = std::max(worst, std::abs(state[i] - mean[i]));
+  CHECK(worst < 1e-14);
+}

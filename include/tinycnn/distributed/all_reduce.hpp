@@ -60,6 +60,18 @@ class AllReduce {
   }
   void after_update(const StepView<T>&) const {}
 
+  // The Trainer's synchronize(): parameters from the first rank, state (batch-norm running
+  // statistics) averaged over the ranks.
+  void synchronize(std::span<T> parameters, std::span<T> state) {
+    std::lock_guard<std::mutex> hold(s_->lock);
+    mpi::Requests pending;
+    s_->comm.ibcast(parameters.data(), parameters.size(), 0, pending);
+    s_->comm.iallreduce_sum(state.data(), state.size(), pending);
+    pending.wait(s_->wait);
+    const T scale = T(1) / T(s_->comm.size());
+    for (T& v : state) v *= scale;
+  }
+
   const BucketPlan& buckets() const { return s_->plan; }
   int ranks() const { return s_->comm.size(); }
 

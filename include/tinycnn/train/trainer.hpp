@@ -14,7 +14,8 @@
 // A StepProfiler (train/step_profiler.hpp) attached with set_profiler times every leaf layer
 // and the three phases: forward and loss, backward, update (the last three points together).
 // Neither a policy nor a profiler is part of a checkpoint's signature: a run saved with one
-// resumes with another.
+// resumes with another. A distributed policy may also keep the ranks' copies alike
+// (synchronize(), below).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -62,6 +63,16 @@ class Trainer {
         hook_(net.gradient_hook(ReportToPolicy{})) {
     opt_.init_state(opt_state_.span());
     plan_batch();
+    synchronize();
+  }
+
+  // Makes the copies of the model on every rank agree, where the policy is a distributed one:
+  // the parameters as the first rank has them, the batch-norm running statistics averaged (each
+  // rank normalises with its own batches). Runs at construction and after load(); call it before
+  // evaluating or saving. All ranks must call it together. Local has nothing to do.
+  void synchronize() {
+    if constexpr (requires { policy_.synchronize(net_.parameters(), net_.state()); })
+      policy_.synchronize(net_.parameters(), net_.state());
   }
 
   // One step on net.batch() images (NHWC) and their labels.
@@ -151,6 +162,7 @@ class Trainer {
   void load(const std::filesystem::path& file) {
     step_ = load_checkpoint<T>(file, signature(),
                                {{"params", net_.parameters()}, {"state", net_.state()}, {"optimizer", opt_state_.span()}});
+    synchronize();
   }
   // A checkpoint fits when model, element type and optimizer are the same.
   std::string signature() const {
