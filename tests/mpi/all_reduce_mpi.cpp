@@ -101,13 +101,13 @@ TEST_CASE("all-reduce with concurrent branches reporting in any order") {
   check_matches_one_process<Branches, Input<6, 6, 2>>(optim::Momentum{.learning_rate = optim::Constant{0.05}}, 8, 2);
 }
 
-TEST_CASE("synchronize: parameters from the first rank at the start, batch-norm statistics averaged") {
+TEST_CASE("begin takes the first rank's parameters; synchronize averages the batch-norm statistics") {
   using Net = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Flatten, Dense<3>>;
   const distributed::mpi::Comm world;
   const int r = world.rank(), n = world.size();
   auto net = make_model<Net, double>(Input<5, 5, 2>{}, kPerRank);
   net.set_threads(1, 1);
-  net.init(std::uint64_t(10 + r));  // different on every rank until the Trainer synchronizes
+  net.init(std::uint64_t(10 + r));  // different on every rank until the Trainer begins
   using Policy = distributed::AllReduce<double>;
   const distributed::mpi::WaitPolicy wait{distributed::mpi::WaitMode::poll, std::chrono::seconds(60)};
   Trainer<decltype(net), optim::Sgd, Policy> trainer(net, optim::Sgd{}, 5,

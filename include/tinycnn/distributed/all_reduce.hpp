@@ -13,6 +13,7 @@
 // MPI is called from the hook, which concurrent branches may run at once: one lock serialises
 // every call (MPI_THREAD_SERIALIZED suffices).
 #pragma once
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -48,24 +49,37 @@ class AllReduce {
     std::lock_guard<std::mutex> hold(s_->lock);
     if (s_->next != s_->plan.buckets().size())
       throw Error("all-reduce: backward reported the gradients of only part of the model");
+    const auto start = std::chrono::steady_clock::now();
     s_->pending.wait(s_->wait);
+    s_->waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const T scale = T(1) / T(s_->comm.size());
     for (T& g : step.gradients) g *= scale;
     s_->reset();
   }
 
-  template <class Opt>
-  void update(const StepView<T>&, const Updater<T, Opt>& updater) const {
+  template <class U>  // an Updater (or AnyUpdater)
+  void update(const StepView<T>&, const U& updater) const {
     updater.whole();
   }
   void after_update(const StepView<T>&) const {}
 
-  // The Trainer's synchronize(): parameters from the first rank, state (batch-norm running
-  // statistics) averaged over the ranks.
-  void synchronize(std::span<T> parameters, std::span<T> state) {
+  // The Trainer's begin point (construction, load): the first rank's parameters, optimizer
+  // state, batch-norm statistics and step become every rank's.
+  void begin(StepView<T>& step, std::span<T> state) {
     std::lock_guard<std::mutex> hold(s_->lock);
     mpi::Requests pending;
-    s_->comm.ibcast(parameters.data(), parameters.size(), 0, pending);
+    s_->comm.ibcast(step.parameters.data(), step.parameters.size(), 0, pending);
+    s_->comm.ibcast(step.optimizer_state.data(), step.optimizer_state.size(), 0, pending);
+    s_->comm.ibcast(state.data(), state.size(), 0, pending);
+    s_->comm.ibcast(&step.step, 1, 0, pending);
+    pending.wait(s_->wait);
+  }
+
+  // The Trainer's synchronize(): the batch-norm running statistics averaged over the ranks (the
+  // rest is alike on every rank already).
+  void synchronize(StepView<T>&, std::span<T> state) {
+    std::lock_guard<std::mutex> hold(s_->lock);
+    mpi::Requests pending;
     s_->comm.iallreduce_sum(state.data(), state.size(), pending);
     pending.wait(s_->wait);
     const T scale = T(1) / T(s_->comm.size());
@@ -73,6 +87,8 @@ class AllReduce {
   }
 
   const BucketPlan& buckets() const { return s_->plan; }
+  // Seconds the steps spent waiting for the sums once backward was over (what did not overlap).
+  double wait_seconds() const { return s_->waited; }
   int ranks() const { return s_->comm.size(); }
 
  private:
@@ -106,6 +122,7 @@ class AllReduce {
     std::vector<index_t> waiting_for;  // per bucket: leaves not yet reported this step
     std::size_t next = 0;              // the first bucket not yet started
     mpi::Requests pending;
+    double waited = 0;
     std::mutex lock;
   };
   std::unique_ptr<Shared> s_;

@@ -22,6 +22,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -142,13 +143,16 @@ class Requests {
   void wait(const WaitPolicy& policy = {}) {
     const auto start = std::chrono::steady_clock::now();
     while (!test()) {
-      if (policy.timeout.count() > 0 && std::chrono::steady_clock::now() - start > policy.timeout) throw timeout(policy);
+      if (policy.timeout.count() > 0 && std::chrono::steady_clock::now() - start > policy.timeout) throw expired(policy);
       if (policy.mode == WaitMode::poll) std::this_thread::sleep_for(policy.nap);
     }
   }
 
- private:
-  Timeout timeout(const WaitPolicy& policy) {
+  // Gives up on what is pending: point-to-point operations are cancelled (see drain()).
+  void cancel() { drain(); }
+
+  // The Timeout a wait under `policy` throws when its time is up, for waits written by hand.
+  Timeout expired(const WaitPolicy& policy) {
     std::vector<int> missing;
     std::string what;
     for (std::size_t i = 0; i < requests_.size(); ++i) {
@@ -161,10 +165,14 @@ class Requests {
     std::sort(missing.begin(), missing.end());
     std::string ranks;
     for (int r : missing) ranks += (ranks.empty() ? "" : ", ") + (r < 0 ? std::string("(collective)") : std::to_string(r));
-    return Timeout("no answer within " + std::to_string(policy.timeout.count()) + " s from rank(s) " + ranks +
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", policy.timeout.count());
+    return Timeout("no answer within " + std::string(seconds) + " s from rank(s) " + ranks +
                        " (waiting for " + what + "): a rank has stopped, died or is far behind",
                    missing);
   }
+
+ private:
   void clear() {
     requests_.clear();
     peers_.clear();
@@ -223,11 +231,12 @@ class Comm {
   // data = the elementwise sum of every rank's data, in place.
   template <class T>
   void iallreduce_sum(T* data, std::size_t count, Requests& pending) const {
-    for_chunks(count, [&](std::size_t at, int n) {
-      MPI_Request r;
-      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), MPI_SUM, comm_, &r), "MPI_Iallreduce");
-      pending.add(r, -1, "a sum over all ranks");
-    });
+    iallreduce(data, count, MPI_SUM, "a sum over all ranks", pending);
+  }
+  // data = the elementwise maximum over the ranks, in place.
+  template <class T>
+  void iallreduce_max(T* data, std::size_t count, Requests& pending) const {
+    iallreduce(data, count, MPI_MAX, "a maximum over all ranks", pending);
   }
   template <class T>
   void ibcast(T* data, std::size_t count, int root, Requests& pending) const {
@@ -250,6 +259,14 @@ class Comm {
   }
 
  private:
+  template <class T>
+  void iallreduce(T* data, std::size_t count, MPI_Op op, const char* what, Requests& pending) const {
+    for_chunks(count, [&](std::size_t at, int n) {
+      MPI_Request r;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), op, comm_, &r), "MPI_Iallreduce");
+      pending.add(r, -1, what);
+    });
+  }
   template <class F>
   void for_chunks(std::size_t count, F&& f) const {
     if (count == 0) return f(0, 0);  // an empty message still matches its partner
@@ -260,6 +277,31 @@ class Comm {
   MPI_Comm comm_;
   int max_count_;
   int rank_ = 0, size_ = 1;
+};
+
+// A communicator made here from a part of another (MPI_Comm_split: the ranks with the same
+// color, ordered by key), freed at destruction. Like the world, it returns errors.
+class SplitComm {
+ public:
+  SplitComm(MPI_Comm parent, int color, int key) : comm_(split(parent, color, key)) {}
+  ~SplitComm() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    MPI_Comm handle = comm_.handle();
+    if (!finalized) MPI_Comm_free(&handle);
+  }
+  SplitComm(const SplitComm&) = delete;
+  SplitComm& operator=(const SplitComm&) = delete;
+  const Comm& comm() const { return comm_; }
+
+ private:
+  static MPI_Comm split(MPI_Comm parent, int color, int key) {
+    MPI_Comm c = MPI_COMM_NULL;
+    check(MPI_Comm_split(parent, color, key, &c), "MPI_Comm_split");
+    MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
+    return c;
+  }
+  Comm comm_;
 };
 
 }  // namespace tinycnn::distributed::mpi

@@ -14,8 +14,8 @@
 // A StepProfiler (train/step_profiler.hpp) attached with set_profiler times every leaf layer
 // and the three phases: forward and loss, backward, update (the last three points together).
 // Neither a policy nor a profiler is part of a checkpoint's signature: a run saved with one
-// resumes with another. A distributed policy may also keep the ranks' copies alike
-// (synchronize(), below).
+// resumes with another. A distributed policy may also start the ranks alike (begin, at
+// construction and after a load) and bring a rank's copy up to date (synchronize(), below).
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -63,16 +63,17 @@ class Trainer {
         hook_(net.gradient_hook(ReportToPolicy{})) {
     opt_.init_state(opt_state_.span());
     plan_batch();
-    synchronize();
+    begin();
   }
 
-  // Makes the copies of the model on every rank agree, where the policy is a distributed one:
-  // the parameters as the first rank has them, the batch-norm running statistics averaged (each
-  // rank normalises with its own batches). Runs at construction and after load(); call it before
-  // evaluating or saving. All ranks must call it together. Local has nothing to do.
+  // Makes this rank's copy of the model whole and current, where the policy is a distributed
+  // one: the batch-norm running statistics averaged over the ranks (each normalises with its
+  // own batches), and whatever the policy keeps elsewhere (a parameter server's optimizer state)
+  // brought back. Call it on every rank together before evaluating or saving. Local has nothing
+  // to do.
   void synchronize() {
-    if constexpr (requires { policy_.synchronize(net_.parameters(), net_.state()); })
-      policy_.synchronize(net_.parameters(), net_.state());
+    distributed::StepView<T> view = step_view();
+    if constexpr (requires { policy_.synchronize(view, net_.state()); }) policy_.synchronize(view, net_.state());
   }
 
   // One step on net.batch() images (NHWC) and their labels.
@@ -94,7 +95,7 @@ class Trainer {
     PhaseTimes& phases = profiler_ ? profiler_->phases : unused;
     clock.lap(phases.forward_loss_seconds);
 
-    const distributed::StepView<T> view{net_.parameters(), net_.gradients(), opt_state_.span(), step_};
+    const distributed::StepView<T> view = step_view();
     hook_.callback() = ReportToPolicy{&policy_, &view};
     ctx.gradients_ready = &hook_;
     net_.backward(images, dlogits_.data(), ctx);
@@ -162,7 +163,7 @@ class Trainer {
   void load(const std::filesystem::path& file) {
     step_ = load_checkpoint<T>(file, signature(),
                                {{"params", net_.parameters()}, {"state", net_.state()}, {"optimizer", opt_state_.span()}});
-    synchronize();
+    begin();
   }
   // A checkpoint fits when model, element type and optimizer are the same.
   std::string signature() const {
@@ -176,6 +177,16 @@ class Trainer {
       dlogits_.resize(n * Net::classes);
       pad_images_.resize(n * Net::in_dims::size);
       pad_labels_.assign(std::size_t(n), 0);
+    }
+  }
+  distributed::StepView<T> step_view() { return {net_.parameters(), net_.gradients(), opt_state_.span(), step_}; }
+  // A distributed policy's start (at construction and after a load): the first rank's model,
+  // optimizer state and step become every rank's (and a parameter server's).
+  void begin() {
+    distributed::StepView<T> view = step_view();
+    if constexpr (requires { policy_.begin(view, net_.state()); }) {
+      policy_.begin(view, net_.state());
+      step_ = view.step;
     }
   }
   // The update and the weight-decay sum are elementwise loops over the flat buffers: the

@@ -1,0 +1,243 @@
+// ranks: 2 3 4
+// ParameterServer: with 1 or 2 servers and the other ranks as workers, a few synchronous steps
+// leave every worker with bitwise the same weights, equal (to 1e-10, in double) to one process
+// training on all the workers' images at once, and the servers' optimizer state, gathered by
+// synchronize(), equal to that process's. The servers' sum is in rank order: a worker that is
+// always late changes no bit. Checkpoints cross over both ways: a single process's resumes on
+// the servers, and the first worker's, once synchronized, is that single process's.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "support/same_bits.hpp"
+#include "tinycnn/all.hpp"
+#include "tinycnn/distributed/parameter_server.hpp"
+
+using namespace tinycnn;
+namespace mpi = tinycnn::distributed::mpi;
+
+namespace {
+
+constexpr index_t kPerWorker = 2, kSteps = 3;
+const mpi::WaitPolicy kWait{mpi::WaitMode::poll, std::chrono::seconds(60)};
+
+// Every rank draws the same global batches; worker k trains on rows [k * kPerWorker, (k+1) * kPerWorker).
+template <class Net>
+struct Data {
+  std::vector<double> images;
+  std::vector<std::int32_t> labels;
+  Data(index_t rows, std::uint64_t seed) : images(std::size_t(rows * Net::in_dims::size)), labels(std::size_t(rows)) {
+    Rng rng(seed);
+    for (double& x : images) x = rng.uniform(-1.0, 1.0);
+    for (auto& l : labels) l = std::int32_t(rng.below(std::uint64_t(Net::classes)));
+  }
+};
+
+template <class V>
+double worst_difference(const V& a, std::span<const double> b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - b[i]));
+  return worst;
+}
+
+// Trains kSteps; returns this worker's final parameters (empty on a server). late: the worker
+// that sleeps before every step, so that its gradients reach the servers last (-1: none).
+template <class Spec, class H, class Opt>
+std::vector<double> check_matches_one_process(const Opt& opt, int servers, index_t bucket, int inter = 1,
+                                              int late = -1) {
+  const mpi::Comm world;
+  const int r = world.rank(), workers = world.size() - servers;
+  CAPTURE(world.size());
+  CAPTURE(servers);
+  CAPTURE(bucket);
+  CAPTURE(opt.name());
+
+  auto net = make_model<Spec, double>(H{}, kPerWorker);
+  net.set_threads(1, inter);
+  net.init(3);
+  const index_t n = index_t(net.parameters().size());
+  const distributed::ParameterServerOptions options{servers, bucket, kWait};
+  std::vector<double> mine;
+  if (r < servers) {
+    const distributed::ServeResult served = distributed::serve<double>(opt, net.parameter_ranges(), n, options);
+    CHECK(served.updates == kSteps);
+  } else {
+    const int k = r - servers;
+    using Policy = distributed::ParameterServer<double>;
+    Trainer<decltype(net), Opt, Policy> trainer(net, opt, 5, Policy(net.parameter_ranges(), n, options));
+    CHECK(trainer.policy().worker_index() == k);
+    CHECK(trainer.policy().workers() == workers);
+    auto whole = make_model<Spec, double>(H{}, kPerWorker * workers);
+    whole.init(3);
+    Trainer<decltype(whole), Opt> alone(whole, opt, 5);
+    using Net = decltype(net);
+    for (index_t step = 0; step < kSteps; ++step) {
+      Data<Net> data(kPerWorker * workers, 100 + std::uint64_t(step));
+      if (k == late) std::this_thread::sleep_for(std::chrono::milliseconds(40));
+      trainer.train_step(data.images.data() + k * kPerWorker * Net::in_dims::size,
+                         data.labels.data() + k * kPerWorker);
+      alone.train_step(data.images.data(), data.labels.data());
+    }
+    trainer.synchronize();
+    const double params_gap = worst_difference(net.parameters(), std::span<const double>(whole.parameters()));
+    CHECK(params_gap < 1e-10);
+    CHECK(std::isfinite(params_gap));
+    if (k == 0) {  // the first worker holds the servers' optimizer state now
+      const double state_gap = worst_difference(trainer.optimizer_state(), alone.optimizer_state());
+      CHECK(state_gap < 1e-10);
+      CHECK(std::isfinite(state_gap));
+      CHECK(trainer.step() == kSteps);
+    }
+    trainer.policy().finish();
+    mine.assign(net.parameters().begin(), net.parameters().end());
+  }
+  // Every worker's copy is bitwise the first worker's.
+  std::vector<double> first(static_cast<std::size_t>(n));
+  if (r == servers) first = mine;
+  mpi::Requests pending;
+  world.ibcast(first.data(), first.size(), servers, pending);
+  pending.wait(kWait);
+  if (r >= servers) CHECK(test::same_bits<double>(mine, first));
+  return mine;
+}
+
+using Chain = Sequential<Conv2D<4, 3>, ReLU, MaxPool<2>, Conv2D<6, 3, NoBias>, ReLU, Flatten, Dense<8>, ReLU, Dense<3>>;
+using Branches = Sequential<Conv2D<4, 3>, ReLU,
+                            Concat<Sequential<Conv2D<3, 1>, ReLU>, Sequential<Conv2D<2, 3>, ReLU, Conv2D<2, 1>>,
+                                   AvgPool<3, Stride<1>, Pad::Same>>,
+                            Flatten, Dense<3>>;
+using In = Input<6, 6, 2>;
+
+}  // namespace
+
+TEST_CASE("parameter servers equal one process on the whole batch, bitwise alike on every worker") {
+  const int ranks = mpi::Comm().size();
+  for (int servers = 1; servers <= 2 && servers < ranks; ++servers)
+    for (index_t bucket : {index_t(64), index_t(1) << 30}) {
+      check_matches_one_process<Chain, In>(optim::Sgd{.learning_rate = optim::Constant{0.1}, .weight_decay = 1e-3},
+                                           servers, bucket);
+      check_matches_one_process<Chain, In>(optim::Momentum{.learning_rate = optim::Constant{0.05}}, servers, bucket);
+      check_matches_one_process<Chain, In>(optim::Adam{.learning_rate = optim::Constant{0.01}}, servers, bucket);
+    }
+}
+
+TEST_CASE("parameter servers with concurrent branches reporting in any order") {
+  check_matches_one_process<Branches, In>(optim::Momentum{.learning_rate = optim::Constant{0.05}}, 1, 8, 2);
+}
+
+TEST_CASE("the servers add the workers' gradients in rank order, not in arrival order") {
+  // With three workers, (g0 + g1) + g2 and (g1 + g2) + g0 differ in some bits: a sum in arrival
+  // order would tell the run whose last worker is late from the one whose first worker is.
+  if (mpi::Comm().size() < 4) return;
+  const auto opt = optim::Sgd{.learning_rate = optim::Constant{0.1}};
+  const std::vector<double> last_late = check_matches_one_process<Chain, In>(opt, 1, 64, 1, 2);
+  const std::vector<double> first_late = check_matches_one_process<Chain, In>(opt, 1, 64, 1, 0);
+  if (mpi::Comm().rank() >= 1) CHECK(test::same_bits<double>(last_late, first_late));
+}
+
+TEST_CASE("synchronize averages the workers' batch-norm statistics; begin hands out the first worker's") {
+  using Net = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Flatten, Dense<3>>;
+  const mpi::Comm world;
+  const int r = world.rank(), servers = 1, workers = world.size() - servers;
+  auto net = make_model<Net, double>(Input<5, 5, 2>{}, kPerWorker);
+  net.set_threads(1, 1);
+  net.init(std::uint64_t(10 + r));  // different on every rank until the Trainer begins
+  const index_t n = index_t(net.parameters().size());
+  const distributed::ParameterServerOptions options{servers, 64, kWait};
+  std::vector<double> state, mean;
+  if (r < servers) {
+    distributed::serve<double>(optim::Sgd{}, net.parameter_ranges(), n, options);
+  } else {
+    using Policy = distributed::ParameterServer<double>;
+    Trainer<decltype(net), optim::Sgd, Policy> trainer(net, optim::Sgd{}, 5, Policy(net.parameter_ranges(), n, options));
+    auto first = make_model<Net, double>(Input<5, 5, 2>{}, kPerWorker);
+    first.init(std::uint64_t(10 + servers));
+    CHECK(test::same_bits<double>(net.parameters(), first.parameters()));
+    using Model = decltype(net);
+    Data<Model> data(kPerWorker * workers, 7);
+    const int k = r - servers;
+    trainer.train_step(data.images.data() + k * kPerWorker * Model::in_dims::size, data.labels.data() + k * kPerWorker);
+    mean.assign(net.state().begin(), net.state().end());
+    trainer.synchronize();
+    state.assign(net.state().begin(), net.state().end());
+  }
+  // The mean of the workers' own statistics, over the world (the servers add zeros).
+  std::vector<double> sum(std::size_t(net.state().size()), 0.0);
+  if (r >= servers) sum = mean;
+  mpi::Requests pending;
+  world.iallreduce_sum(sum.data(), sum.size(), pending);
+  pending.wait(kWait);
+  if (r >= servers) {
+    double worst = 0;
+    for (std::size_t i = 0; i < sum.size(); ++i) worst = std::max(worst, std::abs(state[i] - sum[i] / workers));
+    CHECK(worst < 1e-14);
+  }
+}
+
+TEST_CASE("a single-process checkpoint resumes on parameter servers, and theirs resumes alone") {
+  const mpi::Comm world;
+  const int r = world.rank(), servers = world.size() > 2 ? 2 : 1, workers = world.size() - servers;
+  const auto opt = optim::Adam{.learning_rate = optim::Constant{0.01}};
+  auto net = make_model<Chain, double>(In{}, kPerWorker);
+  net.set_threads(1, 1);
+  net.init(3);
+  const index_t n = index_t(net.parameters().size());
+  const distributed::ParameterServerOptions options{servers, 64, kWait};
+  const mpi::SplitComm team(MPI_COMM_WORLD, r < servers ? 0 : 1, r);  // the workers wait for each other
+  // One folder for all ranks: the first worker's process id.
+  std::int64_t id = ::getpid();
+  mpi::Requests pending;
+  world.ibcast(&id, 1, servers, pending);
+  pending.wait(kWait);
+  const auto dir = std::filesystem::temp_directory_path() / ("tinycnn_ps_resume_" + std::to_string(id));
+  const auto saved_alone = dir / "alone.ckpt", saved_distributed = dir / "distributed.ckpt";
+  if (r < servers) {
+    CHECK(distributed::serve<double>(opt, net.parameter_ranges(), n, options).updates == kSteps);
+  } else {
+    const int k = r - servers;
+    auto whole = make_model<Chain, double>(In{}, kPerWorker * workers);
+    whole.init(3);
+    Trainer<decltype(whole), optim::Adam> alone(whole, opt, 5);
+    using Net = decltype(net);
+    auto batch = [&](index_t step) { return Data<Net>(kPerWorker * workers, 100 + std::uint64_t(step)); };
+    for (index_t step = 0; step < kSteps; ++step) alone.train_step(batch(step).images.data(), batch(step).labels.data());
+    if (k == 0) {
+      std::filesystem::create_directories(dir);
+      alone.save(saved_alone);
+    }
+    team.comm().barrier(kWait);  // the checkpoint is written
+    using Policy = distributed::ParameterServer<double>;
+    Trainer<decltype(net), optim::Adam, Policy> trainer(net, opt, 5, Policy(net.parameter_ranges(), n, options));
+    trainer.load(saved_alone);
+    CHECK(trainer.step() == kSteps);
+    for (index_t step = kSteps; step < 2 * kSteps; ++step) {
+      const Data<Net> data = batch(step);
+      trainer.train_step(data.images.data() + k * kPerWorker * Net::in_dims::size, data.labels.data() + k * kPerWorker);
+      alone.train_step(data.images.data(), data.labels.data());
+    }
+    trainer.synchronize();
+    const double gap = worst_difference(net.parameters(), std::span<const double>(whole.parameters()));
+    CHECK(gap < 1e-10);
+    CHECK(std::isfinite(gap));
+    if (k == 0) {
+      trainer.save(saved_distributed);
+      auto again = make_model<Chain, double>(In{}, kPerWorker * workers);
+      Trainer<decltype(again), optim::Adam> resumed(again, opt, 5);
+      resumed.load(saved_distributed);
+      CHECK(resumed.step() == 2 * kSteps);
+      CHECK(test::same_bits<double>(again.parameters(), net.parameters()));
+      CHECK(test::same_bits<double>(resumed.optimizer_state(), trainer.optimizer_state()));
+      const double state_gap = worst_difference(resumed.optimizer_state(), alone.optimizer_state());
+      CHECK(state_gap < 1e-10);
+      CHECK(std::isfinite(state_gap));
+      std::filesystem::remove_all(dir);
+    }
+    trainer.policy().finish();
+  }
+}
