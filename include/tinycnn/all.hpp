@@ -59,8 +59,12 @@
 #include "tinycnn/io/idx.hpp"
 #include "tinycnn/io/mnist.hpp"
 
+#include "tinycnn/distributed/any_policy.hpp"
+#include "tinycnn/distributed/buckets.hpp"
+#include "tinycnn/distributed/launch.hpp"
 #include "tinycnn/distributed/local.hpp"
 #include "tinycnn/distributed/policy.hpp"
+#include "tinycnn/distributed/shards.hpp"
 
 #include "tinycnn/train/step_profiler.hpp"
 #include "tinycnn/train/trainer.hpp"

@@ -319,3 +319,52 @@ TEST_CASE("the profiler times every layer and phase of real steps and changes no
   CHECK(layers.front().forward_calls == kSteps + 1);
   CHECK(p.steps == kSteps);
 }
+
+namespace {
+// A policy with the optional points: begin moves the step on, synchronize counts its calls.
+struct Beginning : distributed::Local {
+  int synchronized = 0;
+  template <class T>
+  void begin(StepView<T>& step, std::span<T>) {
+    step.step = 5;
+  }
+  template <class T>
+  void synchronize(StepView<T>&, std::span<T>) {
+    ++synchronized;
+  }
+};
+}  // namespace
+
+TEST_CASE_TEMPLATE("a policy chosen at run time (AnyPolicy) steps as the policy itself, bit for bit", T, float, double) {
+  for_every_optimizer([](const auto& opt) {
+    CAPTURE(opt.name());
+    const Data<T> data;
+    auto run = [&](auto policy) {
+      auto net = make_net<T>(1);
+      Trainer trainer(net, opt, 7, std::move(policy));
+      for (index_t k = 0; k < kSteps; ++k)
+        trainer.train_step(data.images[std::size_t(k)].data(), data.labels[std::size_t(k)].data());
+      return std::vector<T>(net.parameters().begin(), net.parameters().end());
+    };
+    const std::vector<T> local = run(distributed::Local{});
+    CHECK(same_bits<T>(run(distributed::AnyPolicy<T>{}), local));  // empty: Local
+
+    // Slices through AnyUpdater: halves, the upper one first.
+    const auto n = index_t(make_net<T>(1).parameters().size());
+    UpdateInPieces halves;
+    halves.pieces = {{n / 2, n - n / 2}, {0, n / 2}};
+    distributed::PolicyOf<T, UpdateInPieces> erased(halves);
+    CHECK(same_bits<T>(run(distributed::AnyPolicy<T>(&erased)), local));
+    static_assert(distributed::PolicyFor<distributed::AnyPolicy<T>, T, std::decay_t<decltype(opt)>>);
+  });
+}
+
+TEST_CASE("AnyPolicy passes begin (at construction and after a load) and synchronize on") {
+  distributed::PolicyOf<float, Beginning> erased(Beginning{});
+  auto net = make_net<float>(1);
+  Trainer trainer(net, optim::Sgd{}, 7, distributed::AnyPolicy<float>(&erased));
+  CHECK(trainer.step() == 5);
+  trainer.synchronize();
+  trainer.synchronize();
+  CHECK(erased.policy().synchronized == 2);
+}

@@ -10,8 +10,8 @@ struct Local {
   void on_gradients_ready(const StepView<T>&, ParameterRange) const {}
   template <class T>
   void before_update(const StepView<T>&) const {}
-  template <class T, class Opt>
-  void update(const StepView<T>&, const Updater<T, Opt>& updater) const {
+  template <class T, class U>
+  void update(const StepView<T>&, const U& updater) const {
     updater.whole();
   }
   template <class T>
