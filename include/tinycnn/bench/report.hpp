@@ -34,7 +34,8 @@ inline std::string strprintf(const char* fmt, ...) {
 struct HeaderInfo {
   std::string model;
   bool forward_only = false;
-  index_t batch_size = 0;
+  index_t batch_size = 0;  // per worker
+  index_t workers = 1;
   long long num_batches = 0;
   double num_epochs = 0;  // num_batches x batch / images in the model's nominal epoch
   std::string optimizer;
@@ -59,7 +60,7 @@ inline std::string format_header(const HeaderInfo& h) {
   s += header_line("Dataset", "synthetic");
   s += header_line("Mode", h.forward_only ? "forward-only" : "training");
   s += header_line("SingleSess", "False");
-  s += header_line("Batch size", std::to_string(h.batch_size) + " global");
+  s += header_line("Batch size", std::to_string(h.batch_size * h.workers) + " global");
   s += "             " + std::to_string(h.batch_size) + " per device\n";
   s += header_line("Num batches", std::to_string(h.num_batches));
   s += header_line("Num epochs", strprintf("%.2f", h.num_epochs));
@@ -101,6 +102,23 @@ inline std::string dashes() { return std::string(64, '-') + "\n"; }
 
 inline std::string format_total(double images_per_sec) {
   return dashes() + strprintf("total images/sec: %.2f\n", images_per_sec) + dashes();
+}
+
+// A distributed run's lines after the total: the rate per worker, the time the first worker's
+// steps waited for communication once backward was over (what did not overlap), and the
+// speed-up over a given base rate (the sweep passes the one-worker mean).
+inline std::string format_distributed_summary(double images_per_sec, index_t workers, index_t batch,
+                                              double wait_seconds_per_step, double step_seconds,
+                                              double speedup_base) {
+  std::string s = strprintf("per worker: %.2f images/sec (%lld workers x %lld images per step)\n",
+                            images_per_sec / double(workers), (long long)workers, (long long)batch);
+  s += strprintf("communication wait: %.4f s per step (%.1f %% of the step)\n", wait_seconds_per_step,
+                 step_seconds > 0 ? 100.0 * wait_seconds_per_step / step_seconds : 0.0);
+  if (speedup_base > 0)
+    s += strprintf("speed-up: %.2f over %.2f images/sec (efficiency %.1f %% with %lld workers)\n",
+                   images_per_sec / speedup_base, speedup_base,
+                   100.0 * images_per_sec / speedup_base / double(workers), (long long)workers);
+  return s;
 }
 
 // The report's way to quote repeated runs: the mean, with max - min as the error bar. The

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinycnn/bench/cluster.hpp"
 #include "tinycnn/bench/json.hpp"
 #include "tinycnn/bench/statistics.hpp"
 #include "tinycnn/core/shape.hpp"
@@ -43,6 +44,10 @@ struct BenchmarkOptions {
   double fma_seconds = 0.1;          // per round of the peak measurement
   std::vector<std::pair<std::string, std::string>> header_extra;  // the driver's thread/OpenMP lines
   std::FILE* out = stdout;
+  // A distributed run: the processes' roles and communication (nullptr: one process alone).
+  Cluster* cluster = nullptr;
+  std::string variable_update = "local";
+  double speedup_base = 0;           // images/sec of the run a speed-up is counted from (0: none)
 };
 
 // Inference is per image (batch norm on running statistics, dropout off), so a forward-only step
@@ -64,7 +69,9 @@ struct RepetitionResult {
   std::vector<double> step_seconds;  // every timed step
   std::vector<double> losses;        // the loss of every timed step
   double elapsed_seconds = 0;        // wall time of the whole timed loop
-  double images_per_sec = 0;         // num_batches x batch / elapsed_seconds (equations 3 and 4)
+  double images_per_sec = 0;         // all workers' images / elapsed_seconds (equations 3 and 4)
+  double worker_images_per_sec = 0;  // this worker's: num_batches x batch / elapsed_seconds
+  double wait_seconds_per_step = 0;  // this worker's wait for communication after backward
   SpeedStats last;                   // the statistics of the last step line
 };
 
@@ -82,6 +89,8 @@ struct BenchmarkResult {
   MemoryPlan memory;                  // the network's buffers by purpose, after the timed steps
   std::uint64_t optimizer_state_bytes = 0;
   std::string checkpoint;            // where it was saved, if it was
+  WorldInfo world;                   // one process alone unless distributed
+  bool server = false;               // this process served the variables: no steps of its own
 
   std::vector<double> images_per_sec() const {
     std::vector<double> v;
@@ -104,7 +113,7 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   if (o.forward_only) j.field("inference_chunk", (long long)inference_chunk(o.batch_size, o.inference_chunk));
   j.field("optimizer", o.optimizer).field("learning_rate", o.learning_rate_text);
   j.field("momentum", o.momentum).field("weight_decay", o.weight_decay);
-  j.field("tf_random_seed", (unsigned long long)o.seed).field("data_format", "NHWC").field("variable_update", "local");
+  j.field("tf_random_seed", (unsigned long long)o.seed).field("data_format", "NHWC").field("variable_update", o.variable_update);
   j.field("threads", o.threads);
   for (const auto& [k, v] : o.header_extra) j.field(k, v);
   j.end_object();
@@ -112,12 +121,21 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.field("parameters", r.parameters).field("forward_flops_per_image", r.forward_flops_per_image);
   j.field("flops_per_image_counted", r.flops_per_image);
   j.end_object();
+  j.key("world").begin_object();
+  j.field("ranks", r.world.ranks).field("servers", r.world.servers).field("workers", r.world.workers);
+  j.field("policy", r.world.policy).field("synchronous", r.world.synchronous).field("layout", r.world.layout);
+  j.key("hosts").begin_array();
+  for (const std::string& h : r.world.hosts) j.value(h);
+  j.end_array();
+  j.end_object();
   j.field("fma_peak_gflops", r.fma_peak_gflops);
   j.field("isa", std::string(simd::isa_name));  // the vectors the peak and the kernels use
   j.key("repetitions").begin_array();
   for (const auto& rep : r.repetitions) {
     j.begin_object();
     j.field("images_per_sec", rep.images_per_sec).field("elapsed_seconds", rep.elapsed_seconds);
+    j.field("worker_images_per_sec", rep.worker_images_per_sec);
+    j.field("communication_wait_seconds_per_step", rep.wait_seconds_per_step);
     j.field("step_images_per_sec", rep.last.images_per_sec).field("uncertainty", rep.last.uncertainty);
     j.field("jitter", rep.last.jitter);
     j.key("step_seconds").array(rep.step_seconds);

@@ -6,6 +6,10 @@
 // attached after the last repetition's timed steps (and its checkpoint), so the profiler's
 // clock reads never touch the headline numbers.
 //
+// Distributed (options.cluster): servers serve and return; each worker trains on its slice of
+// one global synthetic batch, and images/sec counts every worker's images over the time from
+// the workers' common start to the last one's finish (the report's equations 3 and 4).
+//
 // Instantiate it in one translation unit per model: the network is most of the compile time.
 #pragma once
 #include <chrono>
@@ -14,6 +18,7 @@
 #include <filesystem>
 #include <string>
 
+#include "tinycnn/bench/cluster.hpp"
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/memory.hpp"
 #include "tinycnn/bench/report.hpp"
@@ -68,15 +73,31 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   require(o.num_batches >= 0 && o.num_warmup_batches >= 0, "step counts must not be negative");
   require(o.repetitions >= 1, "repetitions must be at least 1");
 
-  const index_t n = o.batch_size;
+  Cluster* const cluster = o.cluster;
+  require(!(cluster && o.forward_only), "a forward-only run has nothing to distribute");
+  BenchmarkResult r;
+  r.model = o.model;
+  if (cluster) r.world = cluster->world();
+  if (cluster && cluster->is_server()) {  // no steps here: keep the variables until the workers end
+    auto layout = make_model<Spec>(input, 1);
+    cluster->serve(layout.parameter_ranges(), index_t(layout.parameters().size()));
+    r.server = true;
+    return r;
+  }
+
+  const index_t n = o.batch_size;  // per worker
   const index_t chunk = o.forward_only ? inference_chunk(n, o.inference_chunk) : n;
   auto net = make_model<Spec>(input, chunk);  // Trainer::evaluate runs n images in chunks
   net.set_threads(o.threads, o.inter_threads);
   using Net = decltype(net);
-  const SyntheticBatch<float> data = make_synthetic_batch<float>(n, Net::in_dims::size, o.label_values, o.seed);
+  // Worker k's batch is rows [k n, (k+1) n) of one global draw (one process alone: all of it).
+  const index_t workers = cluster ? cluster->workers() : 1, worker = cluster ? cluster->worker_index() : 0;
+  const SyntheticBatch<float> data =
+      make_synthetic_slice<float>(n * workers, worker * n, n, Net::in_dims::size, o.label_values, o.seed);
+  distributed::AnyPolicy<float> policy;
+  if (cluster) policy = distributed::AnyPolicy<float>(&cluster->policy(net.parameter_ranges(),
+                                                                        index_t(net.parameters().size())));
 
-  BenchmarkResult r;
-  r.model = o.model;
   r.parameters = (long long)Net::num_params;
   r.forward_flops_per_image = Net::flops_per_image;
   r.flops_per_image = (o.forward_only ? 1.0 : 3.0) * Net::flops_per_image;
@@ -87,6 +108,8 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   h.model = o.model;
   h.forward_only = o.forward_only;
   h.batch_size = n;
+  h.workers = workers;
+  if (cluster) h.variables = cluster->variables();
   h.num_batches = o.num_batches;
   h.num_epochs = double(o.num_batches) * double(n) / o.epoch_images;
   h.optimizer = o.optimizer;
@@ -103,7 +126,8 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   with_optimizer(o, [&](auto optimizer) {
     for (int rep = 1; rep <= o.repetitions; ++rep) {
       net.init(o.seed);  // every repetition starts from the same weights
-      Trainer trainer(net, optimizer, o.seed);
+      // Dropout draws differ from worker to worker (the same masks everywhere would correlate them).
+      Trainer trainer(net, optimizer, o.seed + std::uint64_t(worker), policy);
       auto step = [&](const char* kind, long long k, long long of) {
         try {
           if (!o.forward_only) return trainer.train_step(data.images.data(), data.labels.data()).loss;
@@ -124,6 +148,8 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
       rr.step_seconds.reserve(std::size_t(o.num_batches));
       rr.losses.reserve(std::size_t(o.num_batches));
       using clock = std::chrono::steady_clock;
+      if (cluster) cluster->barrier();  // the workers start the timed steps together
+      const double waited_before = cluster ? cluster->wait_seconds() : 0.0;
       const auto loop_start = clock::now();
       for (long long k = 1; k <= o.num_batches; ++k) {
         const auto t0 = clock::now();
@@ -135,9 +161,17 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
           detail::emit(o, format_step_line(k, rr.last, loss));
         }
       }
-      rr.elapsed_seconds = std::chrono::duration<double>(clock::now() - loop_start).count();
-      rr.images_per_sec = rr.elapsed_seconds > 0 ? double(o.num_batches * n) / rr.elapsed_seconds : 0.0;
+      // Equations 3 and 4 of the report: every worker's images over the time from the common start
+      // to the last worker's finish.
+      const double own_seconds = std::chrono::duration<double>(clock::now() - loop_start).count();
+      rr.elapsed_seconds = cluster ? cluster->max_over_workers(own_seconds) : own_seconds;
+      rr.images_per_sec = rr.elapsed_seconds > 0 ? double(o.num_batches * n * workers) / rr.elapsed_seconds : 0.0;
+      rr.worker_images_per_sec = rr.images_per_sec / double(workers);
+      if (cluster) rr.wait_seconds_per_step = (cluster->wait_seconds() - waited_before) / double(o.num_batches);
       detail::emit(o, format_total(rr.images_per_sec));
+      if (cluster)
+        detail::emit(o, format_distributed_summary(rr.images_per_sec, workers, n, rr.wait_seconds_per_step,
+                                                   own_seconds / double(o.num_batches), o.speedup_base));
       const double gflops = rr.images_per_sec * r.flops_per_image / 1e9;
       detail::emit(o, strprintf("peak resident memory: %.1f MiB\n", double(peak_resident_bytes()) / 1048576.0));
       r.memory = net.memory();
@@ -151,11 +185,14 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
       r.repetitions.push_back(std::move(rr));
 
       if (rep == o.repetitions && !o.train_dir.empty()) {
-        std::filesystem::create_directories(o.train_dir);
-        auto file = std::filesystem::path(o.train_dir) / ("model.ckpt-" + std::to_string(trainer.step()));
-        trainer.save(file);
-        r.checkpoint = file.string();
-        detail::emit(o, "saved checkpoint " + r.checkpoint + "\n");
+        trainer.synchronize();  // every worker: the first one then holds the whole, current model
+        if (worker == 0) {
+          std::filesystem::create_directories(o.train_dir);
+          auto file = std::filesystem::path(o.train_dir) / ("model.ckpt-" + std::to_string(trainer.step()));
+          trainer.save(file);
+          r.checkpoint = file.string();
+          detail::emit(o, "saved checkpoint " + r.checkpoint + "\n");
+        }
       }
 
       // The same Trainer steps as the timed ones, update included, with a profiler attached.
@@ -171,6 +208,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
     return 0;
   });
 
+  if (cluster) cluster->finish();
   if (o.per_layer && o.profile_steps > 0) {
     detail::emit(o, strprintf("Per-layer time (%d extra steps after the timed ones, batch %lld), most expensive first\n",
                               o.profile_steps, (long long)n));
