@@ -9,16 +9,21 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "distributed.hpp"
 #include "registry.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
+#include "tinycnn/distributed/launch.hpp"
 #include "tinycnn/io/file.hpp"
 #include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/parallel/execution.hpp"
@@ -64,6 +69,28 @@ std::string env_or(const char* name, const char* fallback) {
   return v ? v : fallback;
 }
 
+// --cross_replica_sync=False, TensorFlow's spelling, or true/false/1/0.
+bool parse_bool(const std::string& flag, const std::string& text) {
+  if (text == "true" || text == "True" || text == "1") return true;
+  if (text == "false" || text == "False" || text == "0") return false;
+  throw UsageError(flag + " must be true or false, got '" + text + "'");
+}
+
+// The rank this process will be in a multi-process launch (0 when alone), read from the
+// launcher before MPI starts: only one rank says what is wrong with the launch.
+bool first_of_launch() {
+  for (const char* v : {"PMI_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID"})
+    if (const char* r = std::getenv(v); r && std::string(r) != "0") return false;
+  return true;
+}
+
+// Processes the launcher started together with this one (1 when alone).
+int launched_processes() {
+  for (const char* v : {"PMI_SIZE", "OMPI_COMM_WORLD_SIZE"})
+    if (const char* n = std::getenv(v)) return std::max(1, std::atoi(n));
+  return std::max(1, distributed::read_launch_environment().slurm_tasks);
+}
+
 const char* proc_bind_name(omp_proc_bind_t b) {
   switch (b) {
     case omp_proc_bind_false: return "false";
@@ -86,6 +113,9 @@ int main(int argc, char** argv) {
   std::string kmp_affinity = "granularity=fine,verbose,compact,1,0";
   std::string seed = "1234", train_dir, repetitions = "1", output_json, data_format = "NHWC";
   std::string variable_update = "local", device = "cpu";
+  std::string num_ps = "1", cross_replica_sync = "true", comm_wait = "poll", comm_timeout = "600";
+  std::string comm_bucket_mb = "4", speedup_base = "0";
+  std::string job_name, ps_hosts, worker_hosts, task_index;
   bool forward_only = false, mkl = false, per_layer = false;
 
   app.add_option("--model", model, "Model: " + model_names())->capture_default_str();
@@ -115,7 +145,25 @@ int main(int argc, char** argv) {
   app.add_option("--output_json", output_json, "Write configuration, every step time and the summary here");
   app.add_flag("--per_layer", per_layer, "Add a per-layer time table (extra steps after the timed ones)");
   app.add_option("--data_format", data_format, "NHWC only")->capture_default_str();
-  app.add_option("--variable_update", variable_update, "local only, for now")->capture_default_str();
+  app.add_option("--variable_update", variable_update,
+                 "local, parameter_server or distributed_all_reduce (the last two under mpiexec or srun)")
+      ->capture_default_str();
+  app.add_option("--num_ps", num_ps, "Parameter servers: the first ranks (--variable_update=parameter_server)")
+      ->capture_default_str();
+  app.add_option("--cross_replica_sync", cross_replica_sync,
+                 "true: the servers apply one averaged update per step")->capture_default_str();
+  app.add_option("--comm_wait", comm_wait,
+                 "poll: a waiting rank sleeps 100 us between tests, leaving the cores to computation; spin: it "
+                 "does not (dedicated cores)")->capture_default_str();
+  app.add_option("--comm_timeout", comm_timeout,
+                 "Seconds a rank waits for another before it stops, naming the missing rank")->capture_default_str();
+  app.add_option("--comm_bucket_mb", comm_bucket_mb, "MiB of gradients per message")->capture_default_str();
+  app.add_option("--speedup_base", speedup_base,
+                 "images/sec to count a distributed run's speed-up from (e.g. one worker's; 0: none)")
+      ->capture_default_str();
+  for (auto [flag, into] : {std::pair{"--job_name", &job_name}, std::pair{"--ps_hosts", &ps_hosts},
+                            std::pair{"--worker_hosts", &worker_hosts}, std::pair{"--task_index", &task_index}})
+    app.add_option(flag, *into, "TensorFlow's cluster flag: tinycnn takes the cluster from MPI (see --variable_update)");
   app.add_option("--device", device, "cpu only")->capture_default_str();
 
   try {
@@ -132,6 +180,7 @@ int main(int argc, char** argv) {
   }
 
   bench::BenchmarkOptions o;
+  cnn_benchmark::DistributedFlags distributed_flags;
   const ModelEntry* entry = nullptr;
   parallel::KmpSettings kmp;
   int inter_threads = 0, intra_threads = 0;
@@ -143,12 +192,48 @@ int main(int argc, char** argv) {
     if (data_format == "NCHW")
       throw UsageError("--data_format=NCHW: tinycnn stores images as NHWC (channels last) only; use --data_format=NHWC");
     if (data_format != "NHWC") throw UsageError("--data_format: unknown format '" + data_format + "' (valid: NHWC)");
-    if (variable_update != "local") {
-      for (const char* tf : {"parameter_server", "replicated", "distributed_replicated", "independent",
-                             "distributed_all_reduce", "horovod", "collective_all_reduce"})
+    if (variable_update != "local" && variable_update != "parameter_server" &&
+        variable_update != "distributed_all_reduce") {
+      for (const char* tf : {"replicated", "distributed_replicated", "independent", "horovod", "collective_all_reduce"})
         if (variable_update == tf)
-          throw UsageError("--variable_update=" + variable_update + " is not yet supported (valid: local)");
-      throw UsageError("--variable_update: unknown mode '" + variable_update + "' (valid: local)");
+          throw UsageError("--variable_update=" + variable_update +
+                           " is TensorFlow's multi-device mode, not one tinycnn has (valid: local, parameter_server, "
+                           "distributed_all_reduce)");
+      throw UsageError("--variable_update: unknown mode '" + variable_update +
+                       "' (valid: local, parameter_server, distributed_all_reduce)");
+    }
+    if (!job_name.empty() || !ps_hosts.empty() || !worker_hosts.empty() || !task_index.empty())
+      throw UsageError("--job_name, --ps_hosts, --worker_hosts and --task_index are TensorFlow's way to describe a "
+                       "cluster; tinycnn takes it from MPI: start every task at once with 'mpiexec -n 3 cnn_benchmark "
+                       "--variable_update=parameter_server --num_ps=1 ...' (or 'srun -n 3 --mpi=pmi2 ...'), the first "
+                       "--num_ps ranks being the servers");
+    distributed_flags.variable_update = variable_update;
+    distributed_flags.num_ps = int(parse_integer("--num_ps", num_ps, 1));
+    if (app.count("--num_ps") > 0 && variable_update != "parameter_server")
+      throw UsageError("--num_ps only applies to --variable_update=parameter_server");
+    distributed_flags.cross_replica_sync = parse_bool("--cross_replica_sync", cross_replica_sync);
+    if (!distributed_flags.cross_replica_sync)
+      throw UsageError("--cross_replica_sync=false: asynchronous parameter servers are not available yet; the "
+                       "servers apply one averaged update per step (drop the flag)");
+    if (comm_wait != "poll" && comm_wait != "spin")
+      throw UsageError("--comm_wait: unknown mode '" + comm_wait + "' (valid: poll, spin)");
+    distributed_flags.spin = comm_wait == "spin";
+    distributed_flags.comm_timeout = parse_number("--comm_timeout", comm_timeout, true);
+    if (distributed_flags.comm_timeout > 1e6) throw UsageError("--comm_timeout must be at most 1e6 seconds, got '" + comm_timeout + "'");
+    const double bucket_mb = parse_number("--comm_bucket_mb", comm_bucket_mb, true);
+    if (bucket_mb > 1024) throw UsageError("--comm_bucket_mb must be at most 1024, got '" + comm_bucket_mb + "'");
+    distributed_flags.bucket_elements = std::max<index_t>(1, index_t(bucket_mb * 1048576.0 / sizeof(float)));
+    o.speedup_base = parse_number("--speedup_base", speedup_base, false);
+    if (variable_update == "local") {
+      for (const char* f : {"--cross_replica_sync", "--comm_wait", "--comm_timeout", "--comm_bucket_mb", "--speedup_base"})
+        if (app.count(f) > 0)
+          throw UsageError(std::string(f) + " applies to distributed runs: add --variable_update=parameter_server or "
+                           "distributed_all_reduce");
+      if (const int n = launched_processes(); n > 1)
+        throw UsageError(std::to_string(n) + " processes were started together, and --variable_update=local would "
+                         "make each train alone: add --variable_update=parameter_server or distributed_all_reduce");
+    } else if (forward_only) {
+      throw UsageError("--forward_only measures one process's inference: drop --variable_update=" + variable_update);
     }
     if (device != "cpu") throw UsageError("--device: tinycnn runs on the CPU only (valid: cpu)");
     o.batch_size = batch_size.empty() ? entry->default_batch_size : parse_integer("--batch_size", batch_size, 1);
@@ -202,16 +287,17 @@ int main(int argc, char** argv) {
       o.learning_rate_text = bench::strprintf("%g (the model's default, constant)", entry->default_learning_rate);
     }
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+    if (first_of_launch()) std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
     return 2;
   }
 
   // libgomp read its environment when it was loaded, before main: settings for it only take
   // effect in a fresh process. Nothing above has called into OpenMP.
   std::string omp_line = "runtime defaults (no --mkl)";
+  const char* applied_by_mkl = nullptr;
   if (mkl) {
     if (const char* applied = parallel::applied_environment()) {
-      std::printf("OpenMP environment set by --mkl (process re-executed with it):\n%s", applied);
+      applied_by_mkl = applied;
       omp_line = "set by --mkl (listed above)";
     } else {
       try {
@@ -224,6 +310,33 @@ int main(int argc, char** argv) {
     }
   }
 
+  // A distributed run starts MPI here, after --mkl's re-execution (which must come first).
+  std::unique_ptr<bench::Cluster> cluster;
+  if (variable_update != "local") {
+    try {
+      cluster = cnn_benchmark::start_distributed(distributed_flags, o, argc, argv);
+    } catch (const cnn_benchmark::LaunchError& e) {
+      if (e.say) std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+      return 1;
+    }
+  }
+  const bench::WorldInfo world = cluster ? cluster->world() : bench::WorldInfo{};
+  // One process speaks for the run: the first worker. The others print nothing.
+  const bool speaks = !cluster || (!cluster->is_server() && cluster->worker_index() == 0);
+  if (!speaks) {
+    o.out = std::fopen("/dev/null", "w");
+    if (!o.out) o.out = stdout;
+  }
+  if (applied_by_mkl && speaks)
+    std::printf("OpenMP environment set by --mkl (process re-executed with it):\n%s", applied_by_mkl);
+
+  // Ranks that share a host share its cores: by default each takes its part of them.
+  int ranks_here = 1;
+  if (cluster) ranks_here = int(std::count(world.hosts.begin(), world.hosts.end(), world.hosts[std::size_t(world.rank)]));
+  if (intra_threads == 0 && ranks_here > 1) intra_threads = std::max(1, omp_get_num_procs() / ranks_here);
   if (intra_threads > 0) omp_set_num_threads(intra_threads);  // for OpenMP loops outside the network
   o.threads = parallel::resolve_threads(intra_threads, "--num_intra_threads");
   o.inter_threads = inter_threads;
@@ -240,6 +353,8 @@ int main(int argc, char** argv) {
                                    std::max(inter_threads, 1),
                                    inter_threads > 0 ? "--num_inter_threads" : "library's pick")},
       {"OpenMP", omp_line},
+      {"World", cluster ? world.layout + bench::strprintf("; %d kernel threads per rank", o.threads)
+                        : std::string("1 process")},
       {"OpenMP now", bench::strprintf("max threads %d, procs %d, proc_bind %s, OMP_PLACES=%s, OMP_WAIT_POLICY=%s, "
                                       "GOMP_SPINCOUNT=%s",
                                       omp_get_max_threads(), omp_get_num_procs(), proc_bind_name(omp_get_proc_bind()),
@@ -248,16 +363,25 @@ int main(int argc, char** argv) {
                                       env_or("GOMP_SPINCOUNT", "(unset)").c_str())},
   };
 
+  o.cluster = cluster.get();
+  o.variable_update = variable_update;
   try {
     bench::BenchmarkResult result = entry->run(o);
-    if (!output_json.empty()) {
+    if (!output_json.empty() && speaks) {
       write_file_atomically(output_json, bench::to_json(o, result), "--output_json");
       std::printf("wrote %s\n", output_json.c_str());
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);
+    if (cluster) {
+      // The other ranks would wait for this one until their timeout: end them all now.
+      std::fprintf(stderr, "cnn_benchmark: rank %d: %s\n", world.rank, e.what());
+      std::fflush(stderr);
+      cnn_benchmark::abort_all_ranks(1);
+    }
     std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
     return 1;
   }
+  if (o.out != stdout) std::fclose(o.out);
   return 0;
 }

@@ -4,12 +4,27 @@
 #
 # MODEL, BATCH, NUM_BATCHES, WARMUP, DISPLAY_EVERY and REPETITIONS become the flags; EXPECT_STEPS
 # ("1,2,4") lists the timed steps that must print a step line in every repetition, in order.
+# A distributed run: LAUNCHER ("mpiexec|-n|3") starts EXE, EXTRA ("|"-separated) adds flags,
+# RANKS and WORKERS say who runs; only the first worker prints, and it adds its per-worker and
+# communication lines after each total.
 set(args --model=${MODEL} --batch_size=${BATCH} --num_batches=${NUM_BATCHES} --num_warmup_batches=${WARMUP}
          --display_every=${DISPLAY_EVERY} --repetitions=${REPETITIONS} --output_json=${JSON})
+if(DEFINED EXTRA)
+  string(REPLACE "|" ";" extra "${EXTRA}")
+  list(APPEND args ${extra})
+endif()
+set(launcher "")
+if(DEFINED LAUNCHER)
+  string(REPLACE "|" ";" launcher "${LAUNCHER}")
+endif()
+if(NOT DEFINED WORKERS)
+  set(WORKERS 1)
+endif()
+math(EXPR global_batch "${BATCH} * ${WORKERS}")
 file(REMOVE "${JSON}")
-execute_process(COMMAND ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+execute_process(COMMAND ${launcher} ${EXE} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
 string(REPLACE ";" " " shown_args "${args}")
-set(shown "${EXE} ${shown_args}\n--- stdout:\n${out}--- stderr:\n${err}---")
+set(shown "${LAUNCHER} ${EXE} ${shown_args}\n--- stdout:\n${out}--- stderr:\n${err}---")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "exited with ${rc}:\n${shown}")
 endif()
@@ -21,10 +36,11 @@ set(dashes "----------------------------------------------------------------")
 # The kinds of line, each a whole-line pattern; "wrote <JSON>" is compared as a string instead,
 # as the path is no pattern.
 set(kinds header_model header_mode header_batch header_per_device header_num_batches header_end repetition warm_up
-          warm_up_done heading step dashes total memory plan achieved summary summary_repetition summary_mean)
+          warm_up_done heading step dashes total per_worker comm_wait memory plan achieved summary summary_repetition
+          summary_mean)
 set(re_header_model "^Model:       ${MODEL}$")
 set(re_header_mode "^Mode:        training$")
-set(re_header_batch "^Batch size:  ${BATCH} global$")
+set(re_header_batch "^Batch size:  ${global_batch} global$")
 set(re_header_per_device "^             ${BATCH} per device$")
 set(re_header_num_batches "^Num batches: ${NUM_BATCHES}$")
 set(re_header_end "^==========$")
@@ -35,6 +51,8 @@ set(re_heading "^Step\tImg/sec\ttotal_loss$")
 set(re_step "^([0-9]+)\timages/sec: ${num} \\+/- ${num} \\(jitter = ${num}\\)\t(-?[0-9]+\\.[0-9][0-9][0-9])$")
 set(re_dashes "^${dashes}$")
 set(re_total "^total images/sec: [0-9]+\\.[0-9][0-9]$")
+set(re_per_worker "^per worker: [0-9]+\\.[0-9][0-9] images/sec \\(${WORKERS} workers x ${BATCH} images per step\\)$")
+set(re_comm_wait "^communication wait: [0-9]+\\.[0-9][0-9][0-9][0-9] s per step \\(${num} % of the step\\)$")
 set(re_memory "^peak resident memory: ${num} MiB$")
 set(re_plan "^memory plan: activations ${num} MiB, parameters ${num} MiB, gradients ${num} MiB, backward scratch ${num} MiB, kernel workspace ${num} MiB, optimizer state ${num} MiB, batch-norm statistics ${num} MiB: ${num} MiB$")
 set(re_achieved "^achieved: ${num} GFLOP/s = ${num} % of the ${num} GFLOP/s FMA peak of [0-9]+ threads \\(training = 3 x forward FLOPs, the usual approximation; a multiply-add is 2 FLOPs\\)$")
@@ -100,9 +118,14 @@ else()
   set(n_reps_announced 0)
 endif()
 math(EXPR n_dash_lines "2 * ${REPETITIONS}")
+set(n_distributed 0)
+if(DEFINED LAUNCHER)
+  set(n_distributed ${REPETITIONS})
+endif()
 foreach(pair header_model=1 header_mode=1 header_batch=1 header_per_device=1 header_num_batches=1 header_end=1
              repetition=${n_reps_announced} warm_up=${REPETITIONS} warm_up_done=${REPETITIONS}
-             heading=${REPETITIONS} dashes=${n_dash_lines} total=${REPETITIONS} memory=${REPETITIONS} plan=${REPETITIONS}
+             heading=${REPETITIONS} dashes=${n_dash_lines} total=${REPETITIONS} per_worker=${n_distributed}
+             comm_wait=${n_distributed} memory=${REPETITIONS} plan=${REPETITIONS}
              achieved=${REPETITIONS} summary=${n_summary_lines} summary_repetition=${n_reps_announced}
              summary_mean=${n_summary_lines} wrote=1)
   string(REPLACE "=" ";" pair "${pair}")
@@ -165,7 +188,11 @@ if(NOT EXISTS "${JSON}")
   message(FATAL_ERROR "no JSON result at ${JSON}")
 endif()
 file(READ "${JSON}" json)
-foreach(key "\"configuration\"" "\"step_seconds\"" "\"summary\"" "\"mean_images_per_sec\"")
+if(NOT DEFINED RANKS)
+  set(RANKS 1)
+endif()
+foreach(key "\"configuration\"" "\"step_seconds\"" "\"summary\"" "\"mean_images_per_sec\"" "\"ranks\":${RANKS},"
+            "\"workers\":${WORKERS},")
   string(FIND "${json}" "${key}" pos)
   if(pos EQUAL -1)
     message(FATAL_ERROR "${JSON} lacks ${key}:\n${json}")
