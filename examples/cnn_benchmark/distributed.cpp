@@ -3,7 +3,11 @@
 
 #include <mpi.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <thread>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -21,11 +25,14 @@ namespace {
 using namespace tinycnn;
 namespace mpi = tinycnn::distributed::mpi;
 
-// Every rank's host name, in rank order.
+// Every rank's host name and process id, "host pid 1234", in rank order: when a rank dies, MPI's
+// launcher names its process id and host, and the header's list turns that into a rank.
 std::vector<std::string> host_names() {
   char mine[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
   MPI_Get_processor_name(mine, &length);
+  const std::string tagged = std::string(mine) + " pid " + std::to_string(::getpid());
+  std::snprintf(mine, sizeof mine, "%s", tagged.c_str());
   const mpi::Comm world;
   std::vector<char> all(std::size_t(world.size()) * MPI_MAX_PROCESSOR_NAME);
   mpi::check(MPI_Allgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
@@ -36,15 +43,15 @@ std::vector<std::string> host_names() {
   return names;
 }
 
-// "ranks 1-3 (hostA, hostB)": consecutive ranks and their distinct hosts.
+// The host of "host pid 1234".
+std::string host_of(const std::string& tagged) { return tagged.substr(0, tagged.rfind(" pid ")); }
+
+// "ranks 1-2 workers (hostA pid 11, hostB pid 12)".
 std::string ranks_text(const std::vector<std::string>& hosts, int first, int last, const char* role) {
   std::string s = first == last ? "rank " + std::to_string(first) : "ranks " + std::to_string(first) + "-" +
                                                                           std::to_string(last);
-  std::vector<std::string> seen;
-  for (int r = first; r <= last; ++r)
-    if (std::find(seen.begin(), seen.end(), hosts[std::size_t(r)]) == seen.end()) seen.push_back(hosts[std::size_t(r)]);
   std::string on;
-  for (const auto& h : seen) on += (on.empty() ? "" : ", ") + h;
+  for (int r = first; r <= last; ++r) on += (on.empty() ? "" : ", ") + hosts[std::size_t(r)];
   return s + " " + role + " (" + on + ")";
 }
 
@@ -133,10 +140,11 @@ class MpiCluster final : public bench::Cluster {
     w.workers = workers();
     w.policy = flags_.variable_update;
     w.synchronous = flags_.cross_replica_sync;
-    w.hosts = hosts_;
     std::vector<std::string> distinct;
-    for (const auto& h : hosts_)
-      if (std::find(distinct.begin(), distinct.end(), h) == distinct.end()) distinct.push_back(h);
+    for (const auto& tagged : hosts_) {
+      w.hosts.push_back(host_of(tagged));
+      if (std::find(distinct.begin(), distinct.end(), w.hosts.back()) == distinct.end()) distinct.push_back(w.hosts.back());
+    }
     w.layout = std::to_string(w.ranks) + " ranks on " + std::to_string(distinct.size()) +
                (distinct.size() == 1 ? " host: " : " hosts: ");
     if (servers_ > 0) w.layout += ranks_text(hosts_, 0, servers_ - 1, servers_ == 1 ? "server" : "servers") + "; ";
@@ -167,11 +175,19 @@ std::unique_ptr<bench::Cluster> start_distributed(const DistributedFlags& flags,
   return std::make_unique<MpiCluster>(flags, options, argc, argv);
 }
 
-void abort_all_ranks(int code) {
+void end_all_ranks(const std::exception& error, int rank, double comm_timeout) {
+  std::fprintf(stderr, "cnn_benchmark: rank %d: %s\n", rank, error.what());
+  std::fflush(stderr);
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
-  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, code);
+  if (!initialized || finalized) return;
+  // A rank that timed out waits on another, which may itself be waiting on the silent rank (a
+  // worker waits for its server, the server for a stopped worker): a short grace lets those
+  // ranks time out too and say whom they waited for, before the job ends.
+  if (dynamic_cast<const mpi::Timeout*>(&error))
+    std::this_thread::sleep_for(std::chrono::duration<double>(std::min(comm_timeout, 5.0)));
+  MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
 }  // namespace cnn_benchmark

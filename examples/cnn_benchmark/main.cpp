@@ -373,13 +373,9 @@ int main(int argc, char** argv) {
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    if (cluster) {
-      // The other ranks would wait for this one until their timeout: end them all now.
-      std::fprintf(stderr, "cnn_benchmark: rank %d: %s\n", world.rank, e.what());
-      std::fflush(stderr);
-      cnn_benchmark::abort_all_ranks(1);
-    }
-    std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+    // The other ranks would wait for this one until their timeout: end them all.
+    if (cluster) cnn_benchmark::end_all_ranks(e, world.rank, distributed_flags.comm_timeout);
+    else std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
     return 1;
   }
   if (o.out != stdout) std::fclose(o.out);
