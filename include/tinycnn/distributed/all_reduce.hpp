@@ -14,11 +14,9 @@
 // every call (MPI_THREAD_SERIALIZED suffices).
 #pragma once
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <span>
-#include <thread>
 #include <vector>
 
 #include "tinycnn/distributed/buckets.hpp"
@@ -45,7 +43,6 @@ class AllReduce {
     --s_->waiting_for[std::size_t(s_->plan.bucket_of(r))];
     start_ready(step);
     s_->pending.test();  // MPI progresses only inside MPI calls
-    s_->wake.notify_one();
   }
 
   void before_update(const StepView<T>& step) {
@@ -112,35 +109,8 @@ class AllReduce {
   }
 
   // Behind a pointer: a Trainer moves its policy in, and MPI holds the addresses of what is pending.
-  //
-  // MPICH advances a nonblocking collective only inside MPI calls, and backward makes none while
-  // a layer's kernels run: left alone, the sums would mostly happen in before_update's wait. So
-  // a progress thread tests the pending sums every millisecond while there are any (under
-  // the lock, so MPI still sees one call at a time), and sleeps otherwise.
   struct Shared {
-    Shared(MPI_Comm c, BucketPlan p, mpi::WaitPolicy w) : comm(c), plan(std::move(p)), wait(w) {
-      reset();
-      progress = std::thread([this] { advance(); });
-    }
-    ~Shared() {
-      {
-        std::lock_guard<std::mutex> hold(lock);
-        stop = true;
-      }
-      wake.notify_one();
-      progress.join();
-    }
-    void advance() {
-      std::unique_lock<std::mutex> hold(lock);
-      while (!stop) {
-        if (pending.empty()) {
-          wake.wait(hold);
-        } else {
-          pending.test();
-          wake.wait_for(hold, std::chrono::milliseconds(1));
-        }
-      }
-    }
+    Shared(MPI_Comm c, BucketPlan p, mpi::WaitPolicy w) : comm(c), plan(std::move(p)), wait(w) { reset(); }
     void reset() {
       waiting_for.clear();
       for (const Bucket& b : plan.buckets()) waiting_for.push_back(b.leaves);
@@ -154,9 +124,6 @@ class AllReduce {
     mpi::Requests pending;
     double waited = 0;
     std::mutex lock;
-    std::condition_variable wake;
-    bool stop = false;
-    std::thread progress;  // last: it starts once everything above is built
   };
   std::unique_ptr<Shared> s_;
 };
