@@ -124,6 +124,9 @@ TEST_CASE("a worker: its slice of the global batch, every worker's images over t
   CHECK(r.text.find("per worker: ") != std::string::npos);
   CHECK(r.text.find("communication wait: 0.5000 s per step") != std::string::npos);
   CHECK(r.text.find("speed-up: ") != std::string::npos);
+  // GFLOP/s against one process's peak: this worker's share of the images.
+  CHECK(r.result.achieved_gflops() * 3 ==
+        doctest::Approx(r.result.mean_images_per_sec() * r.result.flops_per_image / 1e9));
 
   // The same steps by hand: worker 1's rows [4, 8) of the 12 drawn, dropout seeded seed + 1.
   auto net = make_model<Net>(In{}, kBatch);

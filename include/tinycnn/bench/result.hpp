@@ -99,7 +99,8 @@ struct BenchmarkResult {
   }
   double mean_images_per_sec() const { return mean(images_per_sec()); }
   double error_bar() const { return max_minus_min(images_per_sec()); }
-  double achieved_gflops() const { return mean_images_per_sec() * flops_per_image / 1e9; }
+  // Per worker (one process alone: the whole run), to compare with the FMA peak one process measured.
+  double achieved_gflops() const { return mean_images_per_sec() / double(world.workers) * flops_per_image / 1e9; }
 };
 
 // The whole run as one JSON document: configuration, every step time, the summary.

@@ -172,7 +172,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
       if (cluster)
         detail::emit(o, format_distributed_summary(rr.images_per_sec, workers, n, rr.wait_seconds_per_step,
                                                    own_seconds / double(o.num_batches), o.speedup_base));
-      const double gflops = rr.images_per_sec * r.flops_per_image / 1e9;
+      const double gflops = rr.worker_images_per_sec * r.flops_per_image / 1e9;  // this process's, against its peak
       detail::emit(o, strprintf("peak resident memory: %.1f MiB\n", double(peak_resident_bytes()) / 1048576.0));
       r.memory = net.memory();
       r.optimizer_state_bytes = trainer.optimizer_state().size_bytes();
