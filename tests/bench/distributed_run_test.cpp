@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/captured_run.hpp"
 #include "tinycnn/bench/run.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/layers/conv2d.hpp"
@@ -75,10 +76,8 @@ struct FakeCluster final : bench::Cluster {
   }
 };
 
-struct Run {
-  bench::BenchmarkResult result;
-  std::string text;
-};
+using Run = test::CapturedRun;
+
 
 Run run(FakeCluster& cluster, int repetitions) {
   bench::BenchmarkOptions o;
@@ -91,16 +90,7 @@ Run run(FakeCluster& cluster, int repetitions) {
   o.fma_seconds = 0.001;
   o.cluster = &cluster;
   o.speedup_base = 1.0;
-  std::FILE* sink = std::tmpfile();
-  REQUIRE(sink);
-  o.out = sink;
-  Run r{bench::run_benchmark<Net>(In{}, o), {}};
-  std::rewind(sink);
-  char buffer[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, sink)) > 0) r.text.append(buffer, got);
-  std::fclose(sink);
-  return r;
+  return test::run_captured<Net, In>(o);
 }
 
 }  // namespace

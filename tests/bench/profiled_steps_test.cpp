@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "support/captured_run.hpp"
 #include "tinycnn/bench/run.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/layers/conv2d.hpp"
@@ -18,10 +19,8 @@ namespace {
 
 using Net = Sequential<Conv2D<4, 3>, ReLU, Flatten, Dense<5>>;
 
-struct Run {
-  bench::BenchmarkResult result;
-  std::string text;
-};
+using Run = test::CapturedRun;
+
 
 Run run(bool forward_only, int repetitions) {
   bench::BenchmarkOptions o;
@@ -35,16 +34,7 @@ Run run(bool forward_only, int repetitions) {
   o.profile_steps = 3;
   o.label_values = 5;
   o.fma_seconds = 0.001;
-  std::FILE* sink = std::tmpfile();
-  REQUIRE(sink);
-  o.out = sink;
-  Run r{bench::run_benchmark<Net>(Input<6, 5, 3>{}, o), {}};
-  std::rewind(sink);
-  char buffer[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, sink)) > 0) r.text.append(buffer, got);
-  std::fclose(sink);
-  return r;
+  return test::run_captured<Net, Input<6, 5, 3>>(o);
 }
 
 }  // namespace
