@@ -34,8 +34,9 @@ std::unique_ptr<tinycnn::bench::Cluster> start_distributed(const DistributedFlag
                                                            int& argc, char**& argv);
 
 // After an error on one rank: says it, with the rank's number, and ends every rank (MPI_Abort)
-// rather than let the others wait for it until their timeout. After a timeout it first waits a
-// little (up to 5 s), so that the ranks waiting on this one can say whom they waited for.
+// rather than let the others wait for it until their timeout. It first waits a little (the
+// timeout or 5 s, whichever is shorter), so that the ranks waiting on this one can say whom
+// they waited for.
 void end_all_ranks(const std::exception& error, int rank, double comm_timeout);
 
 }  // namespace cnn_benchmark

@@ -179,17 +179,24 @@ class Requests {
     what_.clear();
   }
   // Point-to-point operations are cancelled; a collective cannot be (MPI forbids it), and
-  // waiting for one could hang, so it is left to MPI_Finalize.
+  // waiting for one could hang, so it is left to MPI_Finalize. A cancelled send to a rank that
+  // has stopped may never complete either (MPICH needs the receiver to agree), and this runs
+  // while an error unwinds: after a short wait such a request is freed rather than waited for.
+  // MPI may still read its buffer later, never write it, and the process is ending.
   void drain() {
     for (std::size_t i = 0; i < requests_.size(); ++i) {
       MPI_Request& r = requests_[i];
       if (r == MPI_REQUEST_NULL || peers_[i] < 0) continue;
       int done = 0;
       MPI_Test(&r, &done, MPI_STATUS_IGNORE);
-      if (!done) {
-        MPI_Cancel(&r);
-        MPI_Wait(&r, MPI_STATUS_IGNORE);
+      if (done) continue;
+      MPI_Cancel(&r);
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+      while (!done && std::chrono::steady_clock::now() < give_up) {
+        MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+        if (!done) std::this_thread::sleep_for(std::chrono::microseconds(100));
       }
+      if (!done) MPI_Request_free(&r);
     }
     clear();
   }
