@@ -36,7 +36,8 @@ class AllReduce {
   // leaves: the network's parameter_ranges(); parameters: its parameter count (padding included).
   AllReduce(const std::vector<LeafRanges>& leaves, index_t parameters, AllReduceOptions options = {},
             MPI_Comm comm = MPI_COMM_WORLD)
-      : s_(std::make_unique<Shared>(comm, plan(leaves, parameters, options.bucket_elements), options.wait)) {}
+      : s_(std::make_unique<Shared>(comm, BucketPlan::of_leaves(leaves, parameters, options.bucket_elements),
+                                    options.wait)) {}
 
   void on_gradients_ready(const StepView<T>& step, ParameterRange r) {
     std::lock_guard<std::mutex> hold(s_->lock);
@@ -92,12 +93,6 @@ class AllReduce {
   int ranks() const { return s_->comm.size(); }
 
  private:
-  static BucketPlan plan(const std::vector<LeafRanges>& leaves, index_t parameters, index_t target) {
-    std::vector<ParameterRange> ranges;
-    for (const LeafRanges& l : leaves) ranges.push_back(l.params);
-    return BucketPlan(std::move(ranges), parameters, target);
-  }
-
   // Starts every complete bucket that is next in plan order.
   void start_ready(const StepView<T>& step) {
     const auto& buckets = s_->plan.buckets();

@@ -53,6 +53,13 @@ class BucketPlan {
     }
   }
 
+  // The plan of a network's leaves (Network::parameter_ranges()).
+  static BucketPlan of_leaves(const std::vector<LeafRanges>& leaves, index_t size, index_t target) {
+    std::vector<ParameterRange> ranges;
+    for (const LeafRanges& l : leaves) ranges.push_back(l.params);
+    return BucketPlan(std::move(ranges), size, target);
+  }
+
   const std::vector<Bucket>& buckets() const { return buckets_; }
   // The bucket that holds the leaf range starting at `offset`.
   index_t bucket_of(const ParameterRange& r) const {

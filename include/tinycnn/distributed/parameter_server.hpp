@@ -66,9 +66,7 @@ struct Message {
 
 // What every rank derives alike from the model: buckets, shards and the pieces between them.
 inline PiecePlan plan(const std::vector<LeafRanges>& leaves, index_t parameters, const ParameterServerOptions& o) {
-  std::vector<ParameterRange> ranges;
-  for (const LeafRanges& l : leaves) ranges.push_back(l.params);
-  return PiecePlan(BucketPlan(std::move(ranges), parameters, o.bucket_elements), plan_shards(parameters, o.servers));
+  return PiecePlan(BucketPlan::of_leaves(leaves, parameters, o.bucket_elements), plan_shards(parameters, o.servers));
 }
 
 inline void check_world(MPI_Comm world, int servers) {
@@ -91,7 +89,7 @@ class ParameterServer {
 
   void on_gradients_ready(const StepView<T>& step, ParameterRange r) {
     std::lock_guard<std::mutex> hold(s_->lock);
-    const index_t b = s_->buckets.bucket_of(r);
+    const index_t b = s_->plan.buckets().bucket_of(r);
     if (--s_->waiting_for[std::size_t(b)] == 0) {
       for (index_t p : s_->plan.of_bucket(b)) {
         const Piece& piece = s_->plan.pieces()[std::size_t(p)];
@@ -209,7 +207,6 @@ class ParameterServer {
         : world(w),
           options(o),
           parameters(n),
-          buckets(bucket_plan(leaves, n, o)),
           plan(ps::plan(leaves, n, o)),
           workers((ps::check_world(w, o.servers), w), 1, world.rank()) {
       require(world.rank() >= o.servers, "parameter server: rank " + std::to_string(world.rank()) +
@@ -222,14 +219,9 @@ class ParameterServer {
       } catch (...) {  // the servers then give up on their own, after their timeout
       }
     }
-    static BucketPlan bucket_plan(const std::vector<LeafRanges>& leaves, index_t n, const ParameterServerOptions& o) {
-      std::vector<ParameterRange> ranges;
-      for (const LeafRanges& l : leaves) ranges.push_back(l.params);
-      return BucketPlan(std::move(ranges), n, o.bucket_elements);
-    }
     void reset() {
       waiting_for.clear();
-      for (const Bucket& b : buckets.buckets()) waiting_for.push_back(b.leaves);
+      for (const Bucket& b : plan.buckets().buckets()) waiting_for.push_back(b.leaves);
       unsent.clear();
       for (int s = 0; s < options.servers; ++s) unsent.push_back(index_t(plan.of_shard(s).size()));
     }
@@ -248,8 +240,7 @@ class ParameterServer {
     mpi::Comm world;
     ParameterServerOptions options;
     index_t parameters;
-    BucketPlan buckets;
-    PiecePlan plan;
+    PiecePlan plan;  // its buckets too
     mpi::SplitComm workers;          // color 1: the workers, in world order
     std::vector<index_t> waiting_for;  // per bucket: leaves not yet reported this step
     std::vector<index_t> unsent;       // per shard: pieces not yet sent this step

@@ -41,7 +41,9 @@ struct Piece {
 
 class PiecePlan {
  public:
-  PiecePlan(const BucketPlan& buckets, std::vector<ParameterRange> shards) : shards_(std::move(shards)) {
+  PiecePlan(BucketPlan plan, std::vector<ParameterRange> shards)
+      : buckets_(std::move(plan)), shards_(std::move(shards)) {
+    const BucketPlan& buckets = buckets_;
     of_bucket_.resize(buckets.buckets().size());
     of_shard_.resize(shards_.size());
     for (std::size_t b = 0; b < buckets.buckets().size(); ++b) {
@@ -56,6 +58,7 @@ class PiecePlan {
     }
   }
 
+  const BucketPlan& buckets() const { return buckets_; }
   const std::vector<Piece>& pieces() const { return pieces_; }
   const std::vector<ParameterRange>& shards() const { return shards_; }
   // Indices into pieces(): those of a bucket (by shard), those of a shard (by bucket).
@@ -63,6 +66,7 @@ class PiecePlan {
   const std::vector<index_t>& of_shard(int s) const { return of_shard_[std::size_t(s)]; }
 
  private:
+  BucketPlan buckets_;
   std::vector<ParameterRange> shards_;
   std::vector<Piece> pieces_;
   std::vector<std::vector<index_t>> of_bucket_, of_shard_;
