@@ -126,8 +126,10 @@ class MpiCluster final : public bench::Cluster {
   std::string variables() const override {
     if (servers_ > 0)
       return "parameter_server (" + std::to_string(servers_) + (servers_ == 1 ? " server, " : " servers, ") +
-             std::to_string(workers()) + " workers; synchronous: one update per step with the average of the "
-             "workers' gradients, summed in rank order)";
+             std::to_string(workers()) + " workers; " +
+             (flags_.cross_replica_sync ? "synchronous: one update per step with the average of the workers' "
+                                          "gradients, summed in rank order)"
+                                        : "asynchronous: each worker's gradients applied as they arrive)");
     return "distributed_all_reduce (" + std::to_string(workers()) + " ranks; gradients averaged in buckets of " +
            std::to_string(flags_.bucket_elements * index_t(sizeof(float)) / 1048576) + " MiB, overlapping backward)";
   }
@@ -153,7 +155,9 @@ class MpiCluster final : public bench::Cluster {
   }
 
  private:
-  distributed::ParameterServerOptions ps_options() const { return {servers_, flags_.bucket_elements, wait_}; }
+  distributed::ParameterServerOptions ps_options() const {
+    return {servers_, flags_.bucket_elements, wait_, flags_.cross_replica_sync};
+  }
 
   mpi::Environment env_;  // first in, last out: MPI ends after everything below
   DistributedFlags flags_;

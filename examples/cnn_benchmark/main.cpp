@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
   app.add_option("--num_ps", num_ps, "Parameter servers: the first ranks (--variable_update=parameter_server)")
       ->capture_default_str();
   app.add_option("--cross_replica_sync", cross_replica_sync,
-                 "true: the servers apply one averaged update per step")->capture_default_str();
+                 "true: the servers apply one averaged update per step; false: each worker's as it comes")
+      ->capture_default_str();
   app.add_option("--comm_wait", comm_wait,
                  "poll: a waiting rank sleeps 100 us between tests, leaving the cores to computation; spin: it "
                  "does not (dedicated cores)")->capture_default_str();
@@ -212,9 +213,8 @@ int main(int argc, char** argv) {
     if (app.count("--num_ps") > 0 && variable_update != "parameter_server")
       throw UsageError("--num_ps only applies to --variable_update=parameter_server");
     distributed_flags.cross_replica_sync = parse_bool("--cross_replica_sync", cross_replica_sync);
-    if (!distributed_flags.cross_replica_sync)
-      throw UsageError("--cross_replica_sync=false: asynchronous parameter servers are not available yet; the "
-                       "servers apply one averaged update per step (drop the flag)");
+    if (!distributed_flags.cross_replica_sync && variable_update != "parameter_server")
+      throw UsageError("--cross_replica_sync=false only applies to --variable_update=parameter_server");
     if (comm_wait != "poll" && comm_wait != "spin")
       throw UsageError("--comm_wait: unknown mode '" + comm_wait + "' (valid: poll, spin)");
     distributed_flags.spin = comm_wait == "spin";

@@ -35,9 +35,10 @@ const mpi::WaitPolicy kWait = test::kMpiWait;
 
 // Trains kSteps; returns this worker's final parameters (empty on a server). late: the worker
 // that sleeps before every step, so that its gradients reach the servers last (-1: none).
+// Asynchronous servers equal one process only with one worker.
 template <class Spec, class H, class Opt>
 std::vector<double> check_matches_one_process(const Opt& opt, int servers, index_t bucket, int inter = 1,
-                                              int late = -1) {
+                                              int late = -1, bool synchronous = true) {
   const mpi::Comm world;
   const int r = world.rank(), workers = world.size() - servers;
   CAPTURE(world.size());
@@ -49,11 +50,12 @@ std::vector<double> check_matches_one_process(const Opt& opt, int servers, index
   net.set_threads(1, inter);
   net.init(3);
   const index_t n = index_t(net.parameters().size());
-  const distributed::ParameterServerOptions options{servers, bucket, kWait};
+  const distributed::ParameterServerOptions options{servers, bucket, kWait, synchronous};
   std::vector<double> mine;
   if (r < servers) {
     const distributed::ServeResult served = distributed::serve<double>(opt, net.parameter_ranges(), n, options);
     CHECK(served.updates == kSteps);
+    CHECK(served.max_staleness == 0);
   } else {
     const int k = r - servers;
     using Policy = distributed::ParameterServer<double>;
@@ -204,6 +206,47 @@ TEST_CASE("a single-process checkpoint resumes on parameter servers, and theirs 
       CHECK(worst_difference(resumed.optimizer_state(), alone.optimizer_state()) < 1e-10);
       std::filesystem::remove_all(dir);
     }
+    trainer.policy().finish();
+  }
+}
+
+TEST_CASE("asynchronous servers with one worker are the synchronous ones") {
+  const int ranks = mpi::Comm().size();
+  for (int servers = 1; servers <= 2 && servers < ranks; ++servers)
+    if (ranks - servers == 1)
+      check_matches_one_process<Chain, In>(optim::Momentum{.learning_rate = optim::Constant{0.05}}, servers, 64, 1, -1,
+                                           false);
+}
+
+TEST_CASE("asynchronous servers apply every worker's gradients as they come, and every rank returns") {
+  const mpi::Comm world;
+  const int r = world.rank(), servers = 1, workers = world.size() - servers;
+  const auto opt = optim::Momentum{.learning_rate = optim::Constant{0.05}};
+  auto net = make_model<Chain, double>(In{}, kPerWorker);
+  net.set_threads(1, 1);
+  net.init(3);
+  const index_t n = index_t(net.parameters().size());
+  const distributed::ParameterServerOptions options{servers, 64, kWait, false};
+  if (r < servers) {
+    const distributed::ServeResult served = distributed::serve<double>(opt, net.parameter_ranges(), n, options);
+    CHECK(served.updates == workers * kSteps);  // one update per worker step
+    CHECK(served.max_staleness >= 0);
+    CHECK(served.max_staleness < workers * kSteps);
+    if (workers == 1) CHECK(served.max_staleness == 0);
+  } else {
+    const int k = r - servers;
+    using Policy = distributed::ParameterServer<double>;
+    Trainer<decltype(net), decltype(opt), Policy> trainer(net, opt, 5, Policy(net.parameter_ranges(), n, options));
+    for (index_t step = 0; step < kSteps; ++step) {
+      const GlobalBatch<decltype(net)> data(kPerWorker * workers, 100 + std::uint64_t(step));
+      trainer.train_step(data.images_of(k * kPerWorker), data.labels_of(k * kPerWorker));
+    }
+    trainer.synchronize();
+    if (k == 0) {  // the servers' count so far: its own updates and those the others made until now
+      CHECK(trainer.step() >= kSteps);
+      CHECK(trainer.step() <= workers * kSteps);
+    }
+    for (double v : net.parameters()) REQUIRE(std::isfinite(v));
     trainer.policy().finish();
   }
 }

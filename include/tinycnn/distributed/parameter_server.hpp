@@ -10,11 +10,20 @@
 // values straight into its parameters (those leaves have finished backward), and after_update
 // waits for them: the next forward sees the updated weights.
 //
-// Synchronous: a server waits for every worker's gradients and adds them up in rank order,
-// never in arrival order, so the result does not depend on timing; it applies their average
-// once per step. This differs on purpose from the TensorFlow benchmark, whose parameter servers
-// applied each worker's gradients as a separate update: one averaged update per step is the
-// same step as one process training on all the workers' images, which the tests check.
+// Synchronous (the default): a server waits for every worker's gradients and adds them up in
+// rank order, never in arrival order, so the result does not depend on timing; it applies their
+// average once per step. This differs on purpose from the TensorFlow benchmark, whose parameter
+// servers applied each worker's gradients as a separate update: one averaged update per step is
+// the same step as one process training on all the workers' images, which the tests check.
+//
+// Asynchronous (options.synchronous = false, TensorFlow's cross_replica_sync=False): a server
+// applies each worker's gradients as soon as they are complete, and sends the new values to
+// that worker alone. A worker waits only for its own reply, so its next gradients are computed
+// on values that the other workers' updates may have moved on since: with workers of equal
+// speed, by about one update of each of the others (W - 1); a slower worker falls further
+// behind. ServeResult::max_staleness reports the most seen. The server's step counts every
+// update, as TensorFlow's global_step does, so a learning-rate schedule advances W times faster
+// than one worker's steps, and synchronize() hands that count to the first worker's Trainer.
 //
 // Outside the steps the first worker drives the servers with a small command:
 //   begin    (at the Trainer's construction and after a load) its parameters, optimizer state
@@ -49,12 +58,13 @@ struct ParameterServerOptions {
   int servers = 1;                             // the first ranks of the communicator
   index_t bucket_elements = index_t(1) << 20;  // 4 MiB of float gradients per message
   mpi::WaitPolicy wait{mpi::WaitMode::poll, std::chrono::seconds(300)};
+  bool synchronous = true;                     // false: each worker's gradients applied as they come
 };
 
 namespace ps {
 
 enum Tag : int { command = 1, acknowledge, begin_parameters, begin_state, gather_parameters, gather_state,
-                 fresh_parameters, gradients = 100 };  // gradients + piece index
+                 gather_step, fresh_parameters, gradients = 100 };  // gradients + piece index
 enum Command : std::int64_t { begin = 1, gather, end };
 
 // A command and what the receiver checks it against: both sides must have planned alike.
@@ -171,6 +181,7 @@ class ParameterServer {
           s_->world.irecv(step.optimizer_state.data() + k * n + shard.offset, std::size_t(shard.length), server,
                           ps::gather_state, in);
       }
+      s_->world.irecv(&step.step, 1, 0, ps::gather_step, in);  // asynchronous: more updates than own steps
       in.wait(s_->options.wait);
     }
     const mpi::Comm& workers = s_->workers.comm();
@@ -254,8 +265,9 @@ class ParameterServer {
 };
 
 struct ServeResult {
-  std::int64_t updates = 0;  // optimizer steps this server applied
-  double wait_seconds = 0;   // time spent waiting for messages
+  std::int64_t updates = 0;        // optimizer steps this server applied
+  double wait_seconds = 0;         // time spent waiting for messages
+  std::int64_t max_staleness = 0;  // asynchronous: the most updates a gradient's parameters were behind
 };
 
 // The server's side: rank r < servers of `world` keeps shard r and serves the workers until
@@ -276,19 +288,34 @@ ServeResult serve(const Opt& opt, const std::vector<LeafRanges>& leaves, index_t
   const index_t len = shard.length;
   const auto& mine = plan.of_shard(me);
 
-  AlignedBuffer<T> w(len), state(Opt::state_per_param * len), sum(len), received(len * workers);
+  const bool synchronous = options.synchronous;
+  // Asynchronous replies go out while the next worker's update changes w: each has its own copy.
+  AlignedBuffer<T> w(len), state(Opt::state_per_param * len), sum(len), received(len * workers),
+      replies(synchronous ? 0 : len * workers);
   std::int64_t step = 0;
   ServeResult result;
   std::array<std::int64_t, 5> header{};
-  mpi::Requests command, gradients;
+  mpi::Requests command;
+  std::vector<mpi::Requests> from(static_cast<std::size_t>(workers)), to(static_cast<std::size_t>(workers));  // per worker
+  std::vector<std::int64_t> given(static_cast<std::size_t>(workers), 0);  // the step of the values a worker last got
   auto post_command = [&] { comm.irecv(header.data(), header.size(), MPI_ANY_SOURCE, ps::command, command); };
-  auto post_gradients = [&] {  // one receive per worker and piece: its own tag, its own source
-    for (int k = 0; k < workers; ++k)
-      for (index_t p : mine) {
-        const Piece& piece = plan.pieces()[std::size_t(p)];
-        comm.irecv(received.data() + k * len + (piece.span.offset - shard.offset), std::size_t(piece.span.length),
-                   first_worker + k, ps::gradients + int(p), gradients);
-      }
+  auto post_gradients = [&](int k) {  // one receive per piece: its own tag, its own source
+    for (index_t p : mine) {
+      const Piece& piece = plan.pieces()[std::size_t(p)];
+      comm.irecv(received.data() + k * len + (piece.span.offset - shard.offset), std::size_t(piece.span.length),
+                 first_worker + k, ps::gradients + int(p), from[std::size_t(k)]);
+    }
+  };
+  auto apply = [&](const T* g) {
+    opt.update(w.span(), std::span<const T>(g, std::size_t(len)), optim::StatePlanes<T>{state.data(), len}, step,
+               opt.learning_rate(step), ex);
+    ++step;
+    ++result.updates;
+  };
+  auto pending = [&]() -> mpi::Requests& {  // for a timeout's message: a worker not heard from
+    for (auto& f : from)
+      if (!f.empty()) return f;
+    return command;
   };
   auto check = [&](const ps::Message& m) {
     if (m.parameters != parameters || m.pieces != index_t(plan.pieces().size()) ||
@@ -324,7 +351,9 @@ ServeResult serve(const Opt& opt, const std::vector<LeafRanges>& leaves, index_t
         });
         std::int64_t ok = 1;
         exchange([&](mpi::Requests& io) { comm.isend(&ok, 1, first_worker, ps::acknowledge, io); });
-        if (!active) post_gradients();
+        std::fill(given.begin(), given.end(), step);
+        if (!active)
+          for (int k = 0; k < workers; ++k) post_gradients(k);
         active = true;
       } else if (m.command == ps::gather) {
         check(m);
@@ -332,42 +361,62 @@ ServeResult serve(const Opt& opt, const std::vector<LeafRanges>& leaves, index_t
           comm.isend(w.data(), std::size_t(len), first_worker, ps::gather_parameters, io);
           for (index_t k = 0; k < Opt::state_per_param; ++k)
             comm.isend(state.data() + k * len, std::size_t(len), first_worker, ps::gather_state, io);
+          if (me == 0) comm.isend(&step, 1, first_worker, ps::gather_step, io);  // the updates applied
         });
       } else {
         throw Error("parameter server " + std::to_string(me) + ": unknown command " + std::to_string(m.command));
       }
       if (ended < workers) post_command();
-    } else if (active && gradients.test()) {
-      progressed = true;
-      // The sum in rank order, then the average: the same bits whatever order the messages came in.
-      std::copy(received.data(), received.data() + len, sum.data());
-      for (int k = 1; k < workers; ++k) {
-        const T* g = received.data() + k * len;
-        for (index_t i = 0; i < len; ++i) sum.data()[i] += g[i];
+    } else if (active && synchronous) {
+      bool all = true;
+      for (auto& f : from) all = f.test() && all;  // test every set: each call progresses MPI
+      if (all) {
+        progressed = true;
+        // The sum in rank order, then the average: the same bits whatever order the messages came in.
+        std::copy(received.data(), received.data() + len, sum.data());
+        for (int k = 1; k < workers; ++k) {
+          const T* g = received.data() + k * len;
+          for (index_t i = 0; i < len; ++i) sum.data()[i] += g[i];
+        }
+        const T scale = T(1) / T(workers);
+        for (index_t i = 0; i < len; ++i) sum.data()[i] *= scale;
+        apply(sum.data());
+        // Receives before replies: a worker may send its next step as soon as it has them.
+        for (int k = 0; k < workers; ++k) post_gradients(k);
+        exchange([&](mpi::Requests& io) {
+          for (int k = 0; k < workers; ++k)
+            comm.isend(w.data(), std::size_t(len), first_worker + k, ps::fresh_parameters, io);
+        });
       }
-      const T scale = T(1) / T(workers);
-      for (index_t i = 0; i < len; ++i) sum.data()[i] *= scale;
-      opt.update(w.span(), std::span<const T>(sum.span()), optim::StatePlanes<T>{state.data(), len}, step,
-                 opt.learning_rate(step), ex);
-      ++step;
-      ++result.updates;
-      post_gradients();  // before the replies: a worker may send its next step as soon as it has them
-      exchange([&](mpi::Requests& io) {
-        for (int k = 0; k < workers; ++k)
-          comm.isend(w.data(), std::size_t(len), first_worker + k, ps::fresh_parameters, io);
-      });
+    } else if (active) {
+      // Asynchronous: whichever worker's gradients are complete, applied as they are (each is its
+      // own batch's mean), and the new values go back to that worker alone.
+      for (int k = 0; k < workers; ++k) {
+        auto& f = from[std::size_t(k)];
+        if (f.empty() || !f.test()) continue;
+        progressed = true;
+        result.max_staleness = std::max(result.max_staleness, step - given[std::size_t(k)]);
+        apply(received.data() + k * len);
+        post_gradients(k);
+        to[std::size_t(k)].wait(options.wait);  // its previous reply has gone: the copy is free
+        T* reply = replies.data() + k * len;
+        std::copy(w.data(), w.data() + len, reply);
+        given[std::size_t(k)] = step;
+        comm.isend(reply, std::size_t(len), first_worker + k, ps::fresh_parameters, to[std::size_t(k)]);
+      }
     }
     const auto now = std::chrono::steady_clock::now();
     if (progressed) {
       quiet_since = now;
     } else {
       if (options.wait.timeout.count() > 0 && now - quiet_since > options.wait.timeout)
-        throw (active ? gradients : command).expired(options.wait);
+        throw (active ? pending() : command).expired(options.wait);
       if (options.wait.mode == mpi::WaitMode::poll) std::this_thread::sleep_for(options.wait.nap);
       result.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - now).count();
     }
   }
-  gradients.cancel();
+  for (auto& f : from) f.cancel();
+  for (auto& t : to) t.wait(options.wait);
   command.cancel();
   return result;
 }

@@ -73,7 +73,10 @@ class Trainer {
   // to do.
   void synchronize() {
     distributed::StepView<T> view = step_view();
-    if constexpr (requires { policy_.synchronize(view, net_.state()); }) policy_.synchronize(view, net_.state());
+    if constexpr (requires { policy_.synchronize(view, net_.state()); }) {
+      policy_.synchronize(view, net_.state());
+      step_ = view.step;  // asynchronous servers count every worker's updates
+    }
   }
 
   // One step on net.batch() images (NHWC) and their labels.
