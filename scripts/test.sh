@@ -6,9 +6,16 @@
 #   scripts/test.sh --arch A        one build only: A is haswell, avx512 or native (build-A/)
 #   scripts/test.sh --sanitize      AddressSanitizer + UndefinedBehaviorSanitizer, AVX2 kernels,
 #                                   in build-sanitize/
+# The Slurm test (slurm/cluster) starts a cluster of virtual nodes on this machine: it needs root
+# and Debian's Slurm packages, and is skipped without them. TINYCNN_REQUIRE_SLURM=1 installs the
+# packages and makes a skip a failure (CI does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-"scripts/install-deps.sh"
+if [ "${TINYCNN_REQUIRE_SLURM:-0}" = 1 ]; then
+  "scripts/install-deps.sh" slurmctld slurmd slurm-client munge
+else
+  "scripts/install-deps.sh"
+fi
 jobs=$(nproc)
 
 # The CPU features x86-64-v4 (-march=x86-64-v4, tinycnn::avx512) requires.
@@ -21,9 +28,9 @@ missing_avx512() {
 }
 
 # Tests whose outcome no compiler flag can change: the compile-time diagnostics, the include
-# order and the CMake package. A second build of the suite (AVX-512, sanitizers) leaves them to
-# the first, and says so.
-flag_independent='^(compile_fail|floors|package)/'
+# order, the CMake package and launching under Slurm. A second build of the suite (AVX-512,
+# sanitizers) leaves them to the first, and says so.
+flag_independent='^(compile_fail|floors|package|slurm)/'
 
 run_suite() {  # run_suite ARCH [ctest options]
   local arch=$1 dir=build-$1
@@ -45,7 +52,7 @@ case "${1:-}" in
     export ASAN_OPTIONS=detect_leaks=0
     export UBSAN_OPTIONS=print_stacktrace=1
     cmake --build "$dir" -j "$jobs"
-    echo "(the compile_fail, floors and package tests do not depend on the build flags: scripts/test.sh runs them)"
+    echo "(the compile_fail, floors, package and slurm tests do not depend on the build flags: scripts/test.sh runs them)"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" -E "$flag_independent"
     ;;
   --arch)
@@ -66,7 +73,7 @@ case "${1:-}" in
     run_suite haswell
     lacking=$(missing_avx512)
     if [ -z "$lacking" ]; then
-      echo "(the compile_fail, floors and package tests do not depend on the build flags: run once, above)"
+      echo "(the compile_fail, floors, package and slurm tests do not depend on the build flags: run once, above)"
       run_suite avx512 -E "$flag_independent"
     else
       echo "=== tinycnn test suite: TINYCNN_ARCH=avx512 SKIPPED: this CPU lacks $lacking, so the AVX-512 kernels were not tested ==="

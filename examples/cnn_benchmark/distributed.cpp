@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <chrono>
 #include <memory>
@@ -26,12 +27,16 @@ using namespace tinycnn;
 namespace mpi = tinycnn::distributed::mpi;
 
 // Every rank's host name and process id, "host pid 1234", in rank order: when a rank dies, MPI's
-// launcher names its process id and host, and the header's list turns that into a rank.
+// launcher names its process id and host, and the header's list turns that into a rank. Under
+// Slurm the node's name joins the host's ("host/node"): several nodes may share one host.
 std::vector<std::string> host_names() {
   char mine[MPI_MAX_PROCESSOR_NAME] = {};
   int length = 0;
   MPI_Get_processor_name(mine, &length);
-  const std::string tagged = std::string(mine) + " pid " + std::to_string(::getpid());
+  std::string host = mine;
+  if (const char* node = std::getenv("SLURMD_NODENAME"); node != nullptr && *node != '\0' && host != node)
+    host += std::string("/") + node;
+  const std::string tagged = host + " pid " + std::to_string(::getpid());
   std::snprintf(mine, sizeof mine, "%s", tagged.c_str());
   const mpi::Comm world;
   std::vector<char> all(std::size_t(world.size()) * MPI_MAX_PROCESSOR_NAME);
@@ -43,8 +48,10 @@ std::vector<std::string> host_names() {
   return names;
 }
 
-// The host of "host pid 1234".
-std::string host_of(const std::string& tagged) { return tagged.substr(0, tagged.rfind(" pid ")); }
+// The host of "host pid 1234" or "host/node pid 1234": ranks on one host share its cores.
+std::string host_of(const std::string& tagged) {
+  return tagged.substr(0, std::min(tagged.find('/'), tagged.rfind(" pid ")));
+}
 
 // "ranks 1-2 workers (hostA pid 11, hostB pid 12)".
 std::string ranks_text(const std::vector<std::string>& hosts, int first, int last, const char* role) {
