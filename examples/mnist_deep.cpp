@@ -1,16 +1,22 @@
 // Trains the TensorFlow tutorial's mnist_deep CNN on Fashion-MNIST (or any MNIST-format folder)
 // with the tutorial's recipe: Adam 1e-4, batch 50. Shows progress and the test accuracy after
-// every epoch; can save a checkpoint each epoch and resume from it.
+// every epoch; can save a checkpoint each epoch and resume from it. Under mpiexec or srun it
+// trains with parameter servers or allreduce: each worker takes its share of every epoch.
 //
 //   build/examples/mnist_deep                          # 2 epochs on Debian's Fashion-MNIST
 //   build/examples/mnist_deep --data DIR --epochs 5 --checkpoint run.ckpt --resume
+//   mpiexec -n 3 build/examples/mnist_deep --variable_update=parameter_server --threads 1
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
+#include <span>
+#include <string>
 
+#include "tinycnn/distributed/launch.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/io/dataset.hpp"
 #include "tinycnn/io/file.hpp"
@@ -18,103 +24,290 @@
 #include "tinycnn/models/mnist_deep.hpp"
 #include "tinycnn/optim/adam.hpp"
 #include "tinycnn/train/trainer.hpp"
+#if TINYCNN_EXAMPLE_MPI
+#include "tinycnn/distributed/all_reduce.hpp"
+#include "tinycnn/distributed/mpi.hpp"
+#include "tinycnn/distributed/parameter_server.hpp"
+#endif
 
 using namespace tinycnn;
 
-int main(int argc, char** argv) {
-  CLI::App app{"Train the TensorFlow tutorial's mnist_deep CNN with tinycnn"};
+namespace {
+
+struct Settings {
   std::string data_dir = debian_fashion_mnist_dir().string();
   int epochs = 2;
-  index_t batch_size = 50;
+  index_t batch_size = 50;  // per worker
   double learning_rate = 1e-4;
   std::uint64_t seed = 1234;
   int threads = 0;
   int display_every = 100;
+  index_t train_images = 0;  // the first N of each set (0: all): quick runs and tests
+  index_t test_images = 0;
   std::string checkpoint;
   bool resume = false;
-  app.add_option("--data", data_dir, "Folder with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]")
+  // Distributed training (under mpiexec or srun).
+  std::string variable_update = "local";
+  int num_ps = 1;
+  bool cross_replica_sync = true;
+  std::string comm_wait = "poll";
+  double comm_timeout = 600;
+};
+
+// This process's part of the run: one of `workers` (servers do not get here).
+struct Part {
+  int worker = 0;
+  int workers = 1;
+  bool speaks() const { return worker == 0; }  // the first worker prints, evaluates and saves
+};
+
+using Net = decltype(make_model<models::MnistDeep>(models::MnistInput{}, 1));
+optim::Adam adam(const Settings& s) { return optim::Adam{.learning_rate = optim::Constant{s.learning_rate}}; }
+
+struct Data {
+  Dataset train, test;
+};
+
+// The first n examples (all when n is 0 or more than there are).
+Dataset first(Dataset ds, index_t n) {
+  if (n == 0 || n >= ds.size()) return ds;
+  std::vector<index_t> head(static_cast<std::size_t>(n));
+  std::iota(head.begin(), head.end(), index_t{0});
+  Dataset out;
+  copy_batch(ds, std::span<const index_t>(head), out.images, out.labels);
+  return out;
+}
+
+Data load(const Settings& s, bool say) {
+  if (say) std::printf("loading %s\n", s.data_dir.c_str());
+  Data d{first(load_mnist_folder(s.data_dir, "train"), s.train_images),
+         first(load_mnist_folder(s.data_dir, "t10k"), s.test_images)};
+  require(d.train.image_shape() == Shape{1, 28, 28, 1} && d.test.image_shape() == Shape{1, 28, 28, 1},
+          "mnist_deep needs 28x28 single-channel images, the data has " + to_string(d.train.image_shape()));
+  for (auto* ds : {&d.train, &d.test})
+    for (std::int32_t l : ds->labels)
+      require(l >= 0 && l < 10, "labels must be 0..9, found " + std::to_string(l) + " in " + s.data_dir);
+  return d;
+}
+
+// The epochs. Every worker shuffles the training set alike; global step g takes the next
+// workers x batch images of that order, and worker k its k-th batch of them, so that a
+// synchronous run sees what one process with the global batch would.
+template <class T>
+void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& part) {
+  const index_t global_batch = s.batch_size * part.workers;
+  require(d.train.size() >= global_batch, "the training set has fewer images than one (global) batch");
+  const index_t steps_per_epoch = d.train.size() / global_batch;  // a short last batch is skipped
+  if (s.resume && std::filesystem::exists(s.checkpoint)) {
+    trainer.load(s.checkpoint);  // every worker: its model and, for the servers, theirs
+    if (part.speaks()) std::printf("resumed from %s at step %lld\n", s.checkpoint.c_str(), (long long)trainer.step());
+  }
+  if (part.speaks())
+    std::printf("mnist_deep: %lld parameters, %.1f MFLOP forward per image; %lld train / %lld test images, "
+                "batch %lld x %d worker%s, Adam %g, %d threads\n",
+                (long long)net.num_params, net.flops_per_image / 1e6, (long long)d.train.size(),
+                (long long)d.test.size(), (long long)s.batch_size, part.workers, part.workers == 1 ? "" : "s",
+                s.learning_rate, net.intra_threads());
+
+  Tensor<float> images;
+  std::vector<std::int32_t> labels;
+  // Counted here: asynchronous servers make the Trainer's step count every worker's updates.
+  index_t step = trainer.step();
+  for (int epoch = int(step / steps_per_epoch); epoch < s.epochs; ++epoch) {
+    Rng order_rng(s.seed + 1000 + std::uint64_t(epoch));  // the same order whether resumed or not
+    std::vector<index_t> order = epoch_order(d.train.size(), &order_rng);
+    double window_loss = 0;
+    index_t window_steps = 0;
+    double epoch_seconds = 0;
+    auto window_start = std::chrono::steady_clock::now();
+    for (index_t b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
+      copy_batch(d.train, order, b * part.workers + part.worker, s.batch_size, images, labels);
+      auto t0 = std::chrono::steady_clock::now();
+      StepResult r = trainer.train_step(images.data(), labels.data());
+      epoch_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      window_loss += r.loss;
+      ++window_steps;
+      ++step;
+      if (step % s.display_every == 0 && part.speaks()) {
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+        std::printf("step %6lld  epoch %d  images/sec %8.1f  loss %.4f\n", (long long)step, epoch + 1,
+                    double(window_steps * global_batch) / secs, window_loss / double(window_steps));
+        std::fflush(stdout);
+        window_loss = 0;
+        window_steps = 0;
+        window_start = std::chrono::steady_clock::now();
+      }
+    }
+    // Every worker: the first one then holds the whole, current model (and the servers' state).
+    trainer.synchronize();
+    if (!part.speaks()) continue;
+    StepResult eval = trainer.evaluate(d.test.images.data(), d.test.labels.data(), d.test.size());
+    std::printf("epoch %d: test accuracy %.2f %% (%lld images), test loss %.4f, training %.1f images/sec\n",
+                epoch + 1, 100.0 * eval.accuracy(), (long long)eval.examples, eval.loss,
+                double(steps_per_epoch * global_batch) / epoch_seconds);
+    std::fflush(stdout);
+    if (!s.checkpoint.empty()) {
+      trainer.save(s.checkpoint);
+      std::printf("saved %s (step %lld)\n", s.checkpoint.c_str(), (long long)trainer.step());
+    }
+  }
+}
+
+Net make_net(const Settings& s) {
+  auto net = make_model<models::MnistDeep>(models::MnistInput{}, s.batch_size);
+  net.set_threads(s.threads);
+  net.init(s.seed);
+  return net;
+}
+
+int train_here(const Settings& s) {
+  const Data d = load(s, true);
+  Net net = make_net(s);
+  Trainer trainer(net, adam(s), s.seed);
+  train(s, d, net, trainer, Part{});
+  return 0;
+}
+
+#if TINYCNN_EXAMPLE_MPI
+namespace mpi = distributed::mpi;
+
+// A launch that cannot work; only the first rank says it.
+struct LaunchError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int train_distributed(const Settings& s, int& argc, char**& argv) {
+  mpi::Environment env(argc, argv);
+  const mpi::Comm world;
+  const int rank = world.rank();
+  try {
+    if (auto problem = distributed::launch_problem(world.size(), distributed::read_launch_environment()))
+      throw LaunchError(*problem);
+    const bool ps = s.variable_update == "parameter_server";
+    const int servers = ps ? s.num_ps : 0;
+    if (world.size() < 2)
+      throw LaunchError("--variable_update=" + s.variable_update + " needs several MPI ranks, and this is one: start "
+                        "it with 'mpiexec -n " + std::to_string(servers + 2) + " mnist_deep ...'");
+    if (servers >= world.size())
+      throw LaunchError("--num_ps=" + std::to_string(servers) + " leaves no worker among " +
+                        std::to_string(world.size()) + " ranks: use at most --num_ps=" +
+                        std::to_string(world.size() - 1));
+    const mpi::WaitPolicy wait{s.comm_wait == "spin" ? mpi::WaitMode::spin : mpi::WaitMode::poll,
+                               std::chrono::duration<double>(s.comm_timeout)};
+    const Part part{rank - servers, world.size() - servers};
+    Net net = make_net(s);
+    const index_t n = index_t(net.parameters().size());
+    if (rank < servers) {
+      const distributed::ParameterServerOptions options{servers, index_t(1) << 20, wait, s.cross_replica_sync};
+      distributed::serve<float>(adam(s), net.parameter_ranges(), n, options, parallel::Execution{net.intra_threads(), 1, {}});
+      return 0;
+    }
+    const Data d = load(s, part.speaks());
+    if (part.speaks())
+      std::printf("%s: %s; each worker trains on its share of every epoch\n", s.variable_update.c_str(),
+                  ps ? (std::to_string(servers) + (servers == 1 ? " server, " : " servers, ") +
+                        std::to_string(part.workers) + " workers, " +
+                        (s.cross_replica_sync ? "synchronous" : "asynchronous")).c_str()
+                     : (std::to_string(part.workers) + " ranks").c_str());
+    const std::uint64_t seed = s.seed + std::uint64_t(part.worker);  // workers drop different units
+    if (ps) {
+      using Policy = distributed::ParameterServer<float>;
+      const distributed::ParameterServerOptions options{servers, index_t(1) << 20, wait, s.cross_replica_sync};
+      Trainer<Net, optim::Adam, Policy> trainer(net, adam(s), seed, Policy(net.parameter_ranges(), n, options));
+      train(s, d, net, trainer, part);
+      trainer.policy().finish();
+    } else {
+      using Policy = distributed::AllReduce<float>;
+      Trainer<Net, optim::Adam, Policy> trainer(net, adam(s), seed,
+                                                Policy(net.parameter_ranges(), n, {index_t(1) << 20, wait}));
+      train(s, d, net, trainer, part);
+    }
+    return 0;
+  } catch (const LaunchError& e) {
+    if (rank == 0) std::fprintf(stderr, "mnist_deep: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "mnist_deep: rank %d: %s\n", rank, e.what());
+    std::fflush(stderr);
+    mpi::abort_all(std::min(s.comm_timeout, 5.0));  // the others would wait for this rank
+    return 1;
+  }
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Train the TensorFlow tutorial's mnist_deep CNN with tinycnn"};
+  Settings s;
+  app.add_option("--data", s.data_dir, "Folder with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]")
       ->capture_default_str();
-  app.add_option("--epochs", epochs, "Passes over the training set")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--batch_size", batch_size, "Images per training step")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--learning_rate", learning_rate, "Adam's learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", seed, "Seed for weights, dropout and the data order")->capture_default_str();
-  app.add_option("--threads", threads, "Threads for the kernels (0: all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--display_every", display_every, "Print progress every N steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--checkpoint", checkpoint, "Save a checkpoint here after every epoch");
-  app.add_flag("--resume", resume, "Continue from --checkpoint if it exists");
+  app.add_option("--epochs", s.epochs, "Passes over the training set")->capture_default_str()->check(CLI::Range(0, 1000000));
+  app.add_option("--batch_size", s.batch_size, "Images per training step (per worker)")
+      ->capture_default_str()->check(CLI::Range(index_t(1), index_t(1) << 20));
+  app.add_option("--learning_rate", s.learning_rate, "Adam's learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seed", s.seed, "Seed for weights, dropout and the data order")->capture_default_str();
+  app.add_option("--threads", s.threads, "Threads for the kernels (0: all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--display_every", s.display_every, "Print progress every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--train_images", s.train_images, "Train on the first N training images (0: all)")
+      ->capture_default_str()->check(CLI::Range(index_t(0), index_t(1) << 40));
+  app.add_option("--test_images", s.test_images, "Evaluate on the first N test images (0: all)")
+      ->capture_default_str()->check(CLI::Range(index_t(0), index_t(1) << 40));
+  app.add_option("--checkpoint", s.checkpoint, "Save a checkpoint here after every epoch");
+  app.add_flag("--resume", s.resume, "Continue from --checkpoint if it exists");
+  app.add_option("--variable_update", s.variable_update,
+                 "local, parameter_server or distributed_all_reduce (the last two under mpiexec or srun)")
+      ->capture_default_str()->check(CLI::IsMember({"local", "parameter_server", "distributed_all_reduce"}));
+  app.add_option("--num_ps", s.num_ps, "Parameter servers: the first ranks (--variable_update=parameter_server)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--cross_replica_sync", s.cross_replica_sync,
+                 "true: the servers apply one averaged update per step; false: each worker's as it comes")
+      ->capture_default_str();
+  app.add_option("--comm_wait", s.comm_wait, "poll: a waiting rank sleeps between tests; spin: it does not")
+      ->capture_default_str()->check(CLI::IsMember({"poll", "spin"}));
+  app.add_option("--comm_timeout", s.comm_timeout, "Seconds a rank waits for another before it stops with an error")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  const bool say = distributed::first_of_launch();  // of several copies, one speaks
   try {
     app.parse(argc, argv);
-    if (resume && checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint PATH");
+    if (s.resume && s.checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint PATH");
+    const bool local = s.variable_update == "local";
+    if (app.count("--num_ps") > 0 && s.variable_update != "parameter_server")
+      throw CLI::ValidationError("--num_ps", "only applies to --variable_update=parameter_server");
+    if (!s.cross_replica_sync && s.variable_update != "parameter_server")
+      throw CLI::ValidationError("--cross_replica_sync", "false only applies to --variable_update=parameter_server");
+    if (!s.cross_replica_sync && s.resume)
+      throw CLI::ValidationError("--resume", "asynchronous servers count every worker's updates in the checkpoint's "
+                                             "step, so the place in the epoch is not known: resume synchronously");
+    if (local)
+      for (const char* f : {"--comm_wait", "--comm_timeout"})
+        if (app.count(f) > 0)
+          throw CLI::ValidationError(f, "applies to distributed runs: add --variable_update=parameter_server or "
+                                        "distributed_all_reduce");
+    if (const int n = distributed::launched_processes(); local && n > 1)
+      throw CLI::ValidationError(std::to_string(n) + " processes were started together, and --variable_update=local "
+                                 "would make each train alone: add --variable_update=parameter_server or "
+                                 "distributed_all_reduce");
+#if !TINYCNN_EXAMPLE_MPI
+    if (!local)
+      throw CLI::ValidationError("--variable_update", "this mnist_deep was built without MPI: install libmpich-dev "
+                                                      "and rebuild for distributed training");
+#endif
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);
+    if (say) std::fprintf(stderr, "mnist_deep: %s\n", e.what());
+    return 2;
   }
 
   try {
     // A checkpoint that cannot be written should stop the run now, not after its first epoch.
-    if (!checkpoint.empty()) check_output_file(checkpoint, "--checkpoint");
-    if (threads > 0) omp_set_num_threads(threads);  // for OpenMP loops outside the network
-    std::printf("loading %s\n", data_dir.c_str());
-    Dataset train = load_mnist_folder(data_dir, "train");
-    Dataset test = load_mnist_folder(data_dir, "t10k");
-    require(train.image_shape() == Shape{1, 28, 28, 1} && test.image_shape() == Shape{1, 28, 28, 1},
-            "mnist_deep needs 28x28 single-channel images, the data has " + to_string(train.image_shape()));
-    for (auto* ds : {&train, &test})
-      for (std::int32_t l : ds->labels)
-        require(l >= 0 && l < 10, "labels must be 0..9, found " + std::to_string(l) + " in " + data_dir);
-    require(train.size() >= batch_size, "the training set has fewer images than one batch");
-
-    auto net = make_model<models::MnistDeep>(models::MnistInput{}, batch_size);
-    net.set_threads(threads);
-    net.init(seed);
-    Trainer trainer(net, optim::Adam{.learning_rate = optim::Constant{learning_rate}}, seed);
-    const index_t steps_per_epoch = train.size() / batch_size;  // a short last batch is skipped
-    if (resume && std::filesystem::exists(checkpoint)) {
-      trainer.load(checkpoint);
-      std::printf("resumed from %s at step %lld\n", checkpoint.c_str(), (long long)trainer.step());
-    }
-    std::printf("mnist_deep: %lld parameters, %.1f MFLOP forward per image; %lld train / %lld test images, "
-                "batch %lld, Adam %g, %d threads\n",
-                (long long)net.num_params, net.flops_per_image / 1e6, (long long)train.size(), (long long)test.size(),
-                (long long)batch_size, learning_rate, net.intra_threads());
-
-    Tensor<float> images;
-    std::vector<std::int32_t> labels;
-    for (int epoch = int(trainer.step() / steps_per_epoch); epoch < epochs; ++epoch) {
-      Rng order_rng(seed + 1000 + std::uint64_t(epoch));  // the same order whether resumed or not
-      std::vector<index_t> order = epoch_order(train.size(), &order_rng);
-      double window_loss = 0;
-      index_t window_steps = 0;
-      double epoch_seconds = 0;
-      auto window_start = std::chrono::steady_clock::now();
-      for (index_t b = trainer.step() % steps_per_epoch; b < steps_per_epoch; ++b) {
-        copy_batch(train, order, b, batch_size, images, labels);
-        auto t0 = std::chrono::steady_clock::now();
-        StepResult r = trainer.train_step(images.data(), labels.data());
-        epoch_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        window_loss += r.loss;
-        ++window_steps;
-        if (trainer.step() % display_every == 0) {
-          double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-          std::printf("step %6lld  epoch %d  images/sec %8.1f  loss %.4f\n", (long long)trainer.step(), epoch + 1,
-                      double(window_steps * batch_size) / s, window_loss / double(window_steps));
-          std::fflush(stdout);
-          window_loss = 0;
-          window_steps = 0;
-          window_start = std::chrono::steady_clock::now();
-        }
-      }
-      StepResult eval = trainer.evaluate(test.images.data(), test.labels.data(), test.size());
-      std::printf("epoch %d: test accuracy %.2f %% (%lld images), test loss %.4f, training %.1f images/sec\n",
-                  epoch + 1, 100.0 * eval.accuracy(), (long long)eval.examples, eval.loss,
-                  double(steps_per_epoch * batch_size) / epoch_seconds);
-      std::fflush(stdout);
-      if (!checkpoint.empty()) {
-        trainer.save(checkpoint);
-        std::printf("saved %s (step %lld)\n", checkpoint.c_str(), (long long)trainer.step());
-      }
-    }
-    return 0;
+    if (!s.checkpoint.empty()) check_output_file(s.checkpoint, "--checkpoint");
+    if (s.threads > 0) omp_set_num_threads(s.threads);  // for OpenMP loops outside the network
+#if TINYCNN_EXAMPLE_MPI
+    if (s.variable_update != "local") return train_distributed(s, argc, argv);
+#endif
+    return train_here(s);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mnist_deep: %s\n", e.what());
     return 1;

@@ -189,17 +189,9 @@ std::unique_ptr<bench::Cluster> start_distributed(const DistributedFlags& flags,
 void end_all_ranks(const std::exception& error, int rank, double comm_timeout) {
   std::fprintf(stderr, "cnn_benchmark: rank %d: %s\n", rank, error.what());
   std::fflush(stderr);
-  int initialized = 0, finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  if (!initialized || finalized) return;
-  // A rank that timed out waits on another, which may itself be waiting on the silent rank (a
-  // worker waits for its server, the server for a stopped worker): a short grace lets those
-  // ranks time out too and say whom they waited for, before the job ends. Every error gets it:
-  // a timeout reaches here wrapped with the step it happened in, and the grace costs an error
-  // of any other kind only a few seconds.
-  std::this_thread::sleep_for(std::chrono::duration<double>(std::min(comm_timeout, 5.0)));
-  MPI_Abort(MPI_COMM_WORLD, 1);
+  // Every error gets the grace: a timeout reaches here wrapped with the step it happened in, and
+  // the grace costs an error of any other kind only a few seconds.
+  mpi::abort_all(std::min(comm_timeout, 5.0));
 }
 
 }  // namespace cnn_benchmark

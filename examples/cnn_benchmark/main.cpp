@@ -76,21 +76,6 @@ bool parse_bool(const std::string& flag, const std::string& text) {
   throw UsageError(flag + " must be true or false, got '" + text + "'");
 }
 
-// The rank this process will be in a multi-process launch (0 when alone), read from the
-// launcher before MPI starts: only one rank says what is wrong with the launch.
-bool first_of_launch() {
-  for (const char* v : {"PMI_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID"})
-    if (const char* r = std::getenv(v); r && std::string(r) != "0") return false;
-  return true;
-}
-
-// Processes the launcher started together with this one (1 when alone).
-int launched_processes() {
-  for (const char* v : {"PMI_SIZE", "OMPI_COMM_WORLD_SIZE"})
-    if (const char* n = std::getenv(v)) return std::max(1, std::atoi(n));
-  return std::max(1, distributed::read_launch_environment().slurm_tasks);
-}
-
 const char* proc_bind_name(omp_proc_bind_t b) {
   switch (b) {
     case omp_proc_bind_false: return "false";
@@ -229,7 +214,7 @@ int main(int argc, char** argv) {
         if (app.count(f) > 0)
           throw UsageError(std::string(f) + " applies to distributed runs: add --variable_update=parameter_server or "
                            "distributed_all_reduce");
-      if (const int n = launched_processes(); n > 1)
+      if (const int n = distributed::launched_processes(); n > 1)
         throw UsageError(std::to_string(n) + " processes were started together, and --variable_update=local would "
                          "make each train alone: add --variable_update=parameter_server or distributed_all_reduce");
     } else if (forward_only) {
@@ -287,7 +272,7 @@ int main(int argc, char** argv) {
       o.learning_rate_text = bench::strprintf("%g (the model's default, constant)", entry->default_learning_rate);
     }
   } catch (const UsageError& e) {
-    if (first_of_launch()) std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+    if (distributed::first_of_launch()) std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
     return 2;
   }
 

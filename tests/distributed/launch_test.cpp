@@ -10,11 +10,16 @@
 using namespace tinycnn::distributed;
 
 namespace {
-LaunchEnvironment environment(std::map<std::string, std::string> vars) {
-  return read_launch_environment([&](const char* name) -> const char* {
+// A getenv that sees only `vars`.
+auto reader(const std::map<std::string, std::string>& vars) {
+  return [&vars](const char* name) -> const char* {
     auto it = vars.find(name);
     return it == vars.end() ? nullptr : it->second.c_str();
-  });
+  };
+}
+
+LaunchEnvironment environment(const std::map<std::string, std::string>& vars) {
+  return read_launch_environment(reader(vars));
 }
 }  // namespace
 
@@ -39,4 +44,19 @@ TEST_CASE("legitimate launches pass") {
 TEST_CASE("unreadable task counts count as no Slurm, not as a crash") {
   for (const char* bad : {"", "x", "-3", "4x", "99999999999"})
     CHECK(environment({{"SLURM_NTASKS", bad}}).slurm_tasks == 0);
+}
+
+TEST_CASE("processes launched together, and the first of them, are read from any launcher") {
+  using Vars = std::map<std::string, std::string>;
+  const Vars alone, hydra{{"PMI_SIZE", "3"}, {"PMI_RANK", "2"}}, open_mpi{{"OMPI_COMM_WORLD_SIZE", "4"}, {"OMPI_COMM_WORLD_RANK", "0"}},
+      srun_without_mpi{{"SLURM_STEP_NUM_TASKS", "2"}, {"SLURM_PROCID", "1"}}, bad{{"PMI_SIZE", "x"}, {"SLURM_NTASKS", "5"}};
+  CHECK(launched_processes(reader(alone)) == 1);
+  CHECK(launched_processes(reader(hydra)) == 3);
+  CHECK(launched_processes(reader(open_mpi)) == 4);
+  CHECK(launched_processes(reader(srun_without_mpi)) == 2);
+  CHECK(launched_processes(reader(bad)) == 5);  // an unreadable count is skipped, not a crash
+  CHECK(first_of_launch(reader(alone)));
+  CHECK_FALSE(first_of_launch(reader(hydra)));
+  CHECK(first_of_launch(reader(open_mpi)));
+  CHECK_FALSE(first_of_launch(reader(srun_without_mpi)));
 }

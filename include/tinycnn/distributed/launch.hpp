@@ -7,6 +7,7 @@
 // allocation: a batch script that runs one process by itself inside a 4-task allocation is not a
 // mistake, so the step's count, when there is one, is what a rank compares with MPI's size.
 #pragma once
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -36,6 +37,24 @@ LaunchEnvironment read_launch_environment(GetEnv getenv = &std::getenv) {
   const char* job = getenv("SLURM_JOB_ID");
   e.slurm_job = job ? job : "";
   return e;
+}
+
+// Processes the launcher started together with this one (1 when alone), read before MPI starts:
+// a program not asked to distribute refuses to run as several copies that would each train alone.
+template <class GetEnv = char* (*)(const char*)>
+int launched_processes(GetEnv getenv = &std::getenv) {
+  for (const char* v : {"PMI_SIZE", "OMPI_COMM_WORLD_SIZE"})
+    if (const int n = detail::positive_or_zero(getenv(v)); n > 0) return n;
+  return std::max(1, read_launch_environment(getenv).slurm_tasks);
+}
+
+// Whether this is the first process of its launch (or alone), read before MPI starts: of the
+// copies that find the same mistake in their flags, only the first says it.
+template <class GetEnv = char* (*)(const char*)>
+bool first_of_launch(GetEnv getenv = &std::getenv) {
+  for (const char* v : {"PMI_RANK", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID"})
+    if (const char* r = getenv(v); r && std::string(r) != "0") return false;
+  return true;
 }
 
 // What is wrong with running as `mpi_ranks` ranks in this environment, or nothing.

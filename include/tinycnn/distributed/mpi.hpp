@@ -311,4 +311,18 @@ class SplitComm {
   Comm comm_;
 };
 
+// Ends every rank of the job (MPI_Abort) after an error on this one, rather than let the others
+// wait for it until their timeout. It first waits `grace_seconds`: a rank that timed out waits on
+// another, which may itself be waiting on the silent rank (a worker on its server, the server on
+// a stopped worker), and the grace lets those ranks time out too and say whom they waited for.
+// Does nothing when MPI is not running.
+inline void abort_all(double grace_seconds, int code = 1) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return;
+  std::this_thread::sleep_for(std::chrono::duration<double>(std::max(0.0, grace_seconds)));
+  MPI_Abort(MPI_COMM_WORLD, code);
+}
+
 }  // namespace tinycnn::distributed::mpi
