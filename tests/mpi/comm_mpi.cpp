@@ -84,3 +84,31 @@ TEST_CASE("a wait that times out names the rank that did not send, and can be re
   }
   world.barrier({WaitMode::poll, std::chrono::seconds(60)});
 }
+
+TEST_CASE("a collective that times out names, by a roll call, the rank that never joined it") {
+  const Comm world;
+  const int r = world.rank(), late = world.size() - 1;
+  double value = 1;
+  Requests pending;
+  if (r != late) {
+    world.iallreduce_sum(&value, 1, pending);
+    bool timed_out = false;
+    try {
+      pending.wait({WaitMode::poll, std::chrono::milliseconds(300)});
+    } catch (const Timeout& e) {
+      timed_out = true;
+      CHECK(e.missing() == std::vector<int>{late});
+      CHECK(std::string(e.what()).find("rank(s) " + std::to_string(late) + " (waiting for a sum over all ranks; the "
+                                       "others did not answer a roll call)") != std::string::npos);
+    }
+    CHECK(timed_out);
+    pending.wait({WaitMode::poll, std::chrono::seconds(60)});  // the late rank joins after its pause
+  } else {
+    // Longer than the others' timeout and roll call (0.3 s each) together.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    world.iallreduce_sum(&value, 1, pending);
+    pending.wait({WaitMode::poll, std::chrono::seconds(60)});
+  }
+  CHECK(value == double(world.size()));
+  world.barrier({WaitMode::poll, std::chrono::seconds(60)});
+}

@@ -108,6 +108,63 @@ class Timeout : public Error {
   std::vector<int> missing_;
 };
 
+// The tag of roll-call tokens; the policies' messages use small tags.
+inline constexpr int kRollCallTag = 32000;
+
+// Who is still there, after a collective on `comm` timed out. A collective cannot say which rank
+// never joined, so every rank that timed out in it sends a token to every other and collects
+// theirs for `window`: the ranks that time out in the same collective hear each other, and the
+// ranks never heard from are the stopped, dead or far-behind ones. Returns those ranks, as
+// numbered in MPI_COMM_WORLD, sorted. Tokens still unsent or unreceived at the end are given up.
+inline std::vector<int> roll_call(MPI_Comm comm, std::chrono::duration<double> window,
+                                  std::chrono::microseconds nap = std::chrono::microseconds(100)) {
+  int me = 0, n = 1;
+  check(MPI_Comm_rank(comm, &me), "MPI_Comm_rank");
+  check(MPI_Comm_size(comm, &n), "MPI_Comm_size");
+  static const char token = 1;
+  std::vector<char> heard(static_cast<std::size_t>(n), 0);
+  std::vector<MPI_Request> in(static_cast<std::size_t>(n), MPI_REQUEST_NULL), out(in);
+  for (int r = 0; r < n; ++r) {
+    if (r == me) continue;
+    check(MPI_Irecv(&heard[std::size_t(r)], 1, MPI_CHAR, r, kRollCallTag, comm, &in[std::size_t(r)]), "MPI_Irecv");
+    check(MPI_Isend(&token, 1, MPI_CHAR, r, kRollCallTag, comm, &out[std::size_t(r)]), "MPI_Isend");
+  }
+  // Each receive on its own: MPI_Testall would leave the finished ones pending until all are.
+  const auto end = std::chrono::steady_clock::now() + window;
+  for (;;) {
+    bool all = true;
+    for (MPI_Request& i : in) {
+      int done = 0;
+      if (i != MPI_REQUEST_NULL) check(MPI_Test(&i, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      all = all && i == MPI_REQUEST_NULL;
+    }
+    if (all || std::chrono::steady_clock::now() >= end) break;
+    std::this_thread::sleep_for(nap);
+  }
+  std::vector<int> silent;
+  for (int r = 0; r < n; ++r) {
+    MPI_Request& i = in[std::size_t(r)];
+    if (r == me || i == MPI_REQUEST_NULL) continue;
+    silent.push_back(r);
+    MPI_Cancel(&i);
+    MPI_Request_free(&i);
+  }
+  for (MPI_Request& o : out)
+    if (o != MPI_REQUEST_NULL) MPI_Request_free(&o);  // a one-byte send; MPI finishes it or drops it
+  // The world's numbers, which the launcher and the header's World line use.
+  MPI_Group group = MPI_GROUP_NULL, world = MPI_GROUP_NULL;
+  std::vector<int> numbers(silent.size(), MPI_UNDEFINED);
+  if (MPI_Comm_group(comm, &group) == MPI_SUCCESS && MPI_Comm_group(MPI_COMM_WORLD, &world) == MPI_SUCCESS &&
+      !silent.empty())
+    MPI_Group_translate_ranks(group, int(silent.size()), silent.data(), world, numbers.data());
+  if (group != MPI_GROUP_NULL) MPI_Group_free(&group);
+  if (world != MPI_GROUP_NULL) MPI_Group_free(&world);
+  for (std::size_t k = 0; k < silent.size(); ++k)
+    if (numbers[k] != MPI_UNDEFINED) silent[k] = numbers[k];
+  std::sort(silent.begin(), silent.end());
+  return silent;
+}
+
 // A set of pending operations, each with the rank at its other end.
 class Requests {
  public:
@@ -121,10 +178,12 @@ class Requests {
   // cancelled or completed so the process does not corrupt itself.
   ~Requests() { drain(); }
 
-  void add(MPI_Request r, int peer, std::string what) {
+  // peer: the rank at the other end, or -1 for a collective over `comm` (the roll call's).
+  void add(MPI_Request r, int peer, std::string what, MPI_Comm comm = MPI_COMM_NULL) {
     requests_.push_back(r);
     peers_.push_back(peer);
     what_.push_back(std::move(what));
+    comms_.push_back(comm);
   }
   std::size_t pending() const { return requests_.size(); }
   bool empty() const { return requests_.empty(); }
@@ -152,23 +211,39 @@ class Requests {
   void cancel() { drain(); }
 
   // The Timeout a wait under `policy` throws when its time is up, for waits written by hand.
+  // A pending collective names no rank by itself: a roll call on its communicator (for the
+  // timeout or 5 s, whichever is shorter) finds the ranks that are not waiting in it too.
   Timeout expired(const WaitPolicy& policy) {
     std::vector<int> missing;
     std::string what;
+    MPI_Comm collective = MPI_COMM_NULL;
     for (std::size_t i = 0; i < requests_.size(); ++i) {
       int done = 0;
       if (requests_[i] != MPI_REQUEST_NULL) MPI_Request_get_status(requests_[i], &done, MPI_STATUS_IGNORE);
       if (done || requests_[i] == MPI_REQUEST_NULL) continue;
-      if (std::find(missing.begin(), missing.end(), peers_[i]) == missing.end()) missing.push_back(peers_[i]);
+      if (peers_[i] < 0 && comms_[i] != MPI_COMM_NULL) {
+        collective = comms_[i];
+      } else if (std::find(missing.begin(), missing.end(), peers_[i]) == missing.end()) {
+        missing.push_back(peers_[i]);
+      }
       if (what.empty()) what = what_[i];
+    }
+    std::string called;
+    if (collective != MPI_COMM_NULL) {
+      const std::vector<int> silent =
+          roll_call(collective, std::min(policy.timeout, std::chrono::duration<double>(5.0)), policy.nap);
+      for (int r : silent)
+        if (std::find(missing.begin(), missing.end(), r) == missing.end()) missing.push_back(r);
+      called = silent.empty() ? "; every rank answered a roll call" : "; the others did not answer a roll call";
     }
     std::sort(missing.begin(), missing.end());
     std::string ranks;
     for (int r : missing) ranks += (ranks.empty() ? "" : ", ") + (r < 0 ? std::string("(collective)") : std::to_string(r));
+    if (ranks.empty()) ranks = "(none found)";
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%g", policy.timeout.count());
     return Timeout("no answer within " + std::string(seconds) + " s from rank(s) " + ranks +
-                       " (waiting for " + what + "): a rank has stopped, died or is far behind",
+                       " (waiting for " + what + called + "): a rank has stopped, died or is far behind",
                    missing);
   }
 
@@ -177,6 +252,7 @@ class Requests {
     requests_.clear();
     peers_.clear();
     what_.clear();
+    comms_.clear();
   }
   // Point-to-point operations are cancelled; a collective cannot be (MPI forbids it), and
   // waiting for one could hang, so it is left to MPI_Finalize. A cancelled send to a rank that
@@ -204,6 +280,7 @@ class Requests {
   std::vector<MPI_Request> requests_;
   std::vector<int> peers_;
   std::vector<std::string> what_;
+  std::vector<MPI_Comm> comms_;  // a collective's communicator, for the roll call
 };
 
 // A communicator (not owned: MPI_COMM_WORLD by default) with the operations the policies use.
@@ -256,7 +333,7 @@ class Comm {
   void ibarrier(Requests& pending) const {
     MPI_Request r;
     check(MPI_Ibarrier(comm_, &r), "MPI_Ibarrier");
-    pending.add(r, -1, "a barrier");
+    pending.add(r, -1, "a barrier", comm_);
   }
   // A barrier that waits politely (and can time out).
   void barrier(const WaitPolicy& policy = {}) const {
@@ -271,7 +348,7 @@ class Comm {
     for_chunks(count, [&](std::size_t at, int n) {
       MPI_Request r;
       check(MPI_Iallreduce(MPI_IN_PLACE, data + at, n, datatype<T>(), op, comm_, &r), "MPI_Iallreduce");
-      pending.add(r, -1, what);
+      pending.add(r, -1, what, comm_);
     });
   }
   template <class F>
