@@ -71,6 +71,10 @@ TEST_CASE("a wait that times out names the rank that did not send, and can be re
       timed_out = true;
       CHECK(e.missing() == std::vector<int>{1});
       CHECK(std::string(e.what()).find("rank(s) 1 ") != std::string::npos);
+      // Rank 1 sleeps, and the others wait in the barrier below: none answers the roll call.
+      std::vector<int> others(std::size_t(world.size() - 1));
+      std::iota(others.begin(), others.end(), 1);
+      CHECK(e.silent() == others);
     }
     CHECK(timed_out);
     CHECK(pending.pending() == 1);
@@ -97,9 +101,10 @@ TEST_CASE("a collective that times out names, by a roll call, the rank that neve
       pending.wait({WaitMode::poll, std::chrono::milliseconds(300)});
     } catch (const Timeout& e) {
       timed_out = true;
-      CHECK(e.missing() == std::vector<int>{late});
-      CHECK(std::string(e.what()).find("rank(s) " + std::to_string(late) + " (waiting for a sum over all ranks; the "
-                                       "others did not answer a roll call)") != std::string::npos);
+      CHECK(e.missing() == std::vector<int>{-1});  // a collective names no rank by itself
+      CHECK(e.silent() == std::vector<int>{late});  // the roll call does
+      CHECK(std::string(e.what()).find("(waiting for a sum over all ranks); a roll call did not hear from rank(s) " +
+                                       std::to_string(late) + ":") != std::string::npos);
     }
     CHECK(timed_out);
     pending.wait({WaitMode::poll, std::chrono::seconds(60)});  // the late rank joins after its pause

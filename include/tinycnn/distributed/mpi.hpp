@@ -97,25 +97,30 @@ struct WaitPolicy {
   std::chrono::microseconds nap{100};
 };
 
-// A wait that ran out of time: missing() lists the ranks whose operations had not completed (a
-// collective names no single rank: -1).
+// A wait that ran out of time. missing(): the ranks whose operations had not completed (a
+// collective names no single rank: -1). silent(): the ranks a roll call then did not hear from
+// (MPI_COMM_WORLD's numbers), the ones that have stopped, died or are far behind.
 class Timeout : public Error {
  public:
-  Timeout(const std::string& message, std::vector<int> missing) : Error(message), missing_(std::move(missing)) {}
+  Timeout(const std::string& message, std::vector<int> missing, std::vector<int> silent = {})
+      : Error(message), missing_(std::move(missing)), silent_(std::move(silent)) {}
   const std::vector<int>& missing() const { return missing_; }
+  const std::vector<int>& silent() const { return silent_; }
 
  private:
-  std::vector<int> missing_;
+  std::vector<int> missing_, silent_;
 };
 
 // The tag of roll-call tokens; the policies' messages use small tags.
 inline constexpr int kRollCallTag = 32000;
 
-// Who is still there, after a collective on `comm` timed out. A collective cannot say which rank
-// never joined, so every rank that timed out in it sends a token to every other and collects
-// theirs for `window`: the ranks that time out in the same collective hear each other, and the
-// ranks never heard from are the stopped, dead or far-behind ones. Returns those ranks, as
-// numbered in MPI_COMM_WORLD, sorted. Tokens still unsent or unreceived at the end are given up.
+// Who is still there, after a wait on `comm` timed out. When one rank stops, the others end up
+// waiting, directly or through another (a worker for its server, the server for the stopped
+// worker; everyone in a collective), and time out within about a step of each other. Each then
+// sends a token to every other rank and collects theirs for `window`: the waiting ranks hear
+// each other, and the ranks never heard from are the stopped, dead or far-behind ones. Returns
+// those ranks, as numbered in MPI_COMM_WORLD, sorted. Tokens still unsent or unreceived at the
+// end are given up: a process does this once, on its way out.
 inline std::vector<int> roll_call(MPI_Comm comm, std::chrono::duration<double> window,
                                   std::chrono::microseconds nap = std::chrono::microseconds(100)) {
   int me = 0, n = 1;
@@ -178,7 +183,8 @@ class Requests {
   // cancelled or completed so the process does not corrupt itself.
   ~Requests() { drain(); }
 
-  // peer: the rank at the other end, or -1 for a collective over `comm` (the roll call's).
+  // peer: the rank at the other end, or -1 for a collective; comm: where the roll call of a
+  // timeout asks who is still there.
   void add(MPI_Request r, int peer, std::string what, MPI_Comm comm = MPI_COMM_NULL) {
     requests_.push_back(r);
     peers_.push_back(peer);
@@ -211,40 +217,37 @@ class Requests {
   void cancel() { drain(); }
 
   // The Timeout a wait under `policy` throws when its time is up, for waits written by hand.
-  // A pending collective names no rank by itself: a roll call on its communicator (for the
-  // timeout or 5 s, whichever is shorter) finds the ranks that are not waiting in it too.
+  // The rank this one waits for may itself be waiting for another (a worker for its server, the
+  // server for a stopped worker), and a collective names no rank at all: so a roll call on the
+  // pending operations' communicator (for the timeout or 5 s, whichever is shorter) finds the
+  // ranks that are not waiting too, and the message names them.
   Timeout expired(const WaitPolicy& policy) {
     std::vector<int> missing;
     std::string what;
-    MPI_Comm collective = MPI_COMM_NULL;
+    MPI_Comm comm = MPI_COMM_NULL;
     for (std::size_t i = 0; i < requests_.size(); ++i) {
       int done = 0;
       if (requests_[i] != MPI_REQUEST_NULL) MPI_Request_get_status(requests_[i], &done, MPI_STATUS_IGNORE);
       if (done || requests_[i] == MPI_REQUEST_NULL) continue;
-      if (peers_[i] < 0 && comms_[i] != MPI_COMM_NULL) {
-        collective = comms_[i];
-      } else if (std::find(missing.begin(), missing.end(), peers_[i]) == missing.end()) {
-        missing.push_back(peers_[i]);
-      }
+      if (std::find(missing.begin(), missing.end(), peers_[i]) == missing.end()) missing.push_back(peers_[i]);
       if (what.empty()) what = what_[i];
-    }
-    std::string called;
-    if (collective != MPI_COMM_NULL) {
-      const std::vector<int> silent =
-          roll_call(collective, std::min(policy.timeout, std::chrono::duration<double>(5.0)), policy.nap);
-      for (int r : silent)
-        if (std::find(missing.begin(), missing.end(), r) == missing.end()) missing.push_back(r);
-      called = silent.empty() ? "; every rank answered a roll call" : "; the others did not answer a roll call";
+      if (comm == MPI_COMM_NULL) comm = comms_[i];
     }
     std::sort(missing.begin(), missing.end());
     std::string ranks;
     for (int r : missing) ranks += (ranks.empty() ? "" : ", ") + (r < 0 ? std::string("(collective)") : std::to_string(r));
-    if (ranks.empty()) ranks = "(none found)";
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%g", policy.timeout.count());
-    return Timeout("no answer within " + std::string(seconds) + " s from rank(s) " + ranks +
-                       " (waiting for " + what + called + "): a rank has stopped, died or is far behind",
-                   missing);
+    std::string message = "no answer within " + std::string(seconds) + " s from rank(s) " + ranks + " (waiting for " +
+                          what + ")";
+    std::vector<int> silent;
+    if (comm != MPI_COMM_NULL) {
+      silent = roll_call(comm, std::min(policy.timeout, std::chrono::duration<double>(5.0)), policy.nap);
+      std::string names;
+      for (int r : silent) names += (names.empty() ? "" : ", ") + std::to_string(r);
+      message += silent.empty() ? "; every rank answered a roll call" : "; a roll call did not hear from rank(s) " + names;
+    }
+    return Timeout(message + ": a rank has stopped, died or is far behind", missing, silent);
   }
 
  private:
@@ -280,7 +283,7 @@ class Requests {
   std::vector<MPI_Request> requests_;
   std::vector<int> peers_;
   std::vector<std::string> what_;
-  std::vector<MPI_Comm> comms_;  // a collective's communicator, for the roll call
+  std::vector<MPI_Comm> comms_;  // for the roll call
 };
 
 // A communicator (not owned: MPI_COMM_WORLD by default) with the operations the policies use.
@@ -300,7 +303,7 @@ class Comm {
     for_chunks(count, [&](std::size_t at, int n) {
       MPI_Request r;
       check(MPI_Isend(data + at, n, datatype<T>(), to, tag, comm_, &r), "MPI_Isend to rank " + std::to_string(to));
-      pending.add(r, to, "a send to rank " + std::to_string(to));
+      pending.add(r, to, "a send to rank " + std::to_string(to), comm_);
     });
   }
   template <class T>
@@ -309,7 +312,7 @@ class Comm {
       MPI_Request r;
       check(MPI_Irecv(data + at, n, datatype<T>(), from, tag, comm_, &r),
             "MPI_Irecv from rank " + std::to_string(from));
-      pending.add(r, from, "a message from rank " + std::to_string(from));
+      pending.add(r, from, "a message from rank " + std::to_string(from), comm_);
     });
   }
   // data = the elementwise sum of every rank's data, in place.
@@ -327,7 +330,7 @@ class Comm {
     for_chunks(count, [&](std::size_t at, int n) {
       MPI_Request r;
       check(MPI_Ibcast(data + at, n, datatype<T>(), root, comm_, &r), "MPI_Ibcast");
-      pending.add(r, root, "a broadcast from rank " + std::to_string(root));
+      pending.add(r, root, "a broadcast from rank " + std::to_string(root), comm_);
     });
   }
   void ibarrier(Requests& pending) const {
