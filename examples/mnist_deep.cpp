@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -176,11 +177,26 @@ struct LaunchError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-int train_distributed(const Settings& s, int& argc, char**& argv) {
+// The ranks that share this rank's host (and its cores).
+int ranks_on_this_host() {
+  MPI_Comm local = MPI_COMM_NULL;
+  mpi::check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local),
+             "MPI_Comm_split_type");
+  int n = 1;
+  MPI_Comm_size(local, &n);
+  MPI_Comm_free(&local);
+  return n;
+}
+
+int train_distributed(Settings s, int& argc, char**& argv) {
   mpi::Environment env(argc, argv);
   const mpi::Comm world;
   const int rank = world.rank();
   try {
+    if (s.threads == 0) {  // by default, each rank takes its share of its host's cores
+      s.threads = std::max(1, omp_get_num_procs() / ranks_on_this_host());
+      omp_set_num_threads(s.threads);
+    }
     if (auto problem = distributed::launch_problem(world.size(), distributed::read_launch_environment()))
       throw LaunchError(*problem);
     const bool ps = s.variable_update == "parameter_server";
@@ -197,8 +213,8 @@ int train_distributed(const Settings& s, int& argc, char**& argv) {
     const Part part{rank - servers, world.size() - servers};
     Net net = make_net(s);
     const index_t n = index_t(net.parameters().size());
+    const distributed::ParameterServerOptions options{servers, index_t(1) << 20, wait, s.cross_replica_sync};
     if (rank < servers) {
-      const distributed::ParameterServerOptions options{servers, index_t(1) << 20, wait, s.cross_replica_sync};
       distributed::serve<float>(adam(s), net.parameter_ranges(), n, options, parallel::Execution{net.intra_threads(), 1, {}});
       return 0;
     }
@@ -212,7 +228,6 @@ int train_distributed(const Settings& s, int& argc, char**& argv) {
     const std::uint64_t seed = s.seed + std::uint64_t(part.worker);  // workers drop different units
     if (ps) {
       using Policy = distributed::ParameterServer<float>;
-      const distributed::ParameterServerOptions options{servers, index_t(1) << 20, wait, s.cross_replica_sync};
       Trainer<Net, optim::Adam, Policy> trainer(net, adam(s), seed, Policy(net.parameter_ranges(), n, options));
       train(s, d, net, trainer, part);
       trainer.policy().finish();
@@ -248,7 +263,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(index_t(1), index_t(1) << 20));
   app.add_option("--learning_rate", s.learning_rate, "Adam's learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seed", s.seed, "Seed for weights, dropout and the data order")->capture_default_str();
-  app.add_option("--threads", s.threads, "Threads for the kernels (0: all cores)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", s.threads, "Threads for the kernels (0: all cores, shared by the ranks on a host)")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--display_every", s.display_every, "Print progress every N steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--train_images", s.train_images, "Train on the first N training images (0: all)")
       ->capture_default_str()->check(CLI::Range(index_t(0), index_t(1) << 40));
