@@ -109,6 +109,44 @@ cat "$single"
 [ $rc -eq 0 ] || fail "mpiexec -n 1 in a 2-node job exited $rc"
 expect_in "$single" '^total images/sec: [0-9.]+$' "mpiexec -n 1 in a 2-node job"
 
+# 5. A worker killed (SIGKILL) under srun: Slurm, unlike mpiexec, leaves the other tasks running,
+#    so they time out, hold a roll call, and name it; the step ends non-zero, never hangs.
+#    (MPICH's mpiexec ends every rank within a tenth of a second instead: faults/ps_killed_worker.)
+echo "--- srun -N 3, worker rank 2 killed"
+marker=$work/killed-run
+timeout 120 srun -N 3 --ntasks-per-node=1 --mpi=pmi2 "$benchmark" --model=mnist_deep --batch_size=8 \
+  --num_batches=1000000 --num_warmup_batches=1 --num_intra_threads=1 --variable_update=parameter_server \
+  --comm_timeout=3 --train_dir="$marker" > "$work/killed.out" 2> "$work/killed.err" &
+step=$!
+victim=""
+for _ in $(seq 1 600); do
+  for p in $(pgrep -f "$marker"); do
+    if tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx "PMI_RANK=2" &&
+       grep -q "^Step" "$work/killed.out"; then victim=$p; fi
+  done
+  [ -n "$victim" ] && break
+  sleep 0.1
+done
+if [ -z "$victim" ]; then
+  fail "srun -N 3: rank 2 never started training"
+  cat "$work/killed.out" "$work/killed.err"
+  kill "$step" 2> /dev/null
+else
+  start=$(date +%s)
+  kill -KILL "$victim"
+  wait "$step"
+  rc=$?
+  elapsed=$(($(date +%s) - start))
+  echo "rank 2 killed; srun ended after $elapsed s with status $rc"
+  cat "$work/killed.err"
+  [ $rc -ne 0 ] || fail "srun with a killed worker exited 0"
+  [ $elapsed -le 30 ] || fail "srun with a killed worker took $elapsed s to end (timeout 3 s)"
+  # A survivor that was moving data from the killed process when it died may be ended by the
+  # transport (UCX: "process_vm_readv ... No such process"), so one naming it is required.
+  expect_in "$work/killed.err" "rank [01]: .*a roll call did not hear from rank\\(s\\) ([0-9], )*2:" \
+    "srun with a killed worker: a surviving rank names rank 2"
+fi
+
 if [ $failures -ne 0 ]; then
   echo "$failures check(s) failed; the controller's and nodes' logs:"
   tail -n 20 "$work"/cluster/*.log
