@@ -201,13 +201,8 @@ int train_distributed(Settings s, int& argc, char**& argv) {
       throw LaunchError(*problem);
     const bool ps = s.variable_update == "parameter_server";
     const int servers = ps ? s.num_ps : 0;
-    if (world.size() < 2)
-      throw LaunchError("--variable_update=" + s.variable_update + " needs several MPI ranks, and this is one: start "
-                        "it with 'mpiexec -n " + std::to_string(servers + 2) + " mnist_deep ...'");
-    if (servers >= world.size())
-      throw LaunchError("--num_ps=" + std::to_string(servers) + " leaves no worker among " +
-                        std::to_string(world.size()) + " ranks: use at most --num_ps=" +
-                        std::to_string(world.size() - 1));
+    if (auto problem = distributed::roles_problem(world.size(), servers, s.variable_update, "mnist_deep"))
+      throw LaunchError(*problem);
     const mpi::WaitPolicy wait{s.comm_wait == "spin" ? mpi::WaitMode::spin : mpi::WaitMode::poll,
                                std::chrono::duration<double>(s.comm_timeout)};
     const Part part{rank - servers, world.size() - servers};

@@ -71,16 +71,8 @@ class MpiCluster final : public bench::Cluster {
       throw LaunchError(*problem, say);
     const bool ps = f.variable_update == "parameter_server";
     servers_ = ps ? f.num_ps : 0;
-    if (world_.size() < 2)
-      throw LaunchError("--variable_update=" + f.variable_update + " needs several MPI ranks, and this is one: start it "
-                        "with 'mpiexec -n " + std::to_string(servers_ + 2) + " cnn_benchmark ...' (or srun -n " +
-                            std::to_string(servers_ + 2) + " --mpi=pmi2 ...)",
-                        say);
-    if (ps && servers_ >= world_.size())
-      throw LaunchError("--num_ps=" + std::to_string(servers_) + " leaves no worker among " +
-                            std::to_string(world_.size()) + " ranks: use at most --num_ps=" +
-                            std::to_string(world_.size() - 1),
-                        say);
+    if (auto problem = distributed::roles_problem(world_.size(), servers_, f.variable_update, "cnn_benchmark"))
+      throw LaunchError(*problem, say);
     wait_ = {f.spin ? mpi::WaitMode::spin : mpi::WaitMode::poll, std::chrono::duration<double>(f.comm_timeout)};
     hosts_ = host_names();
     team_ = std::make_unique<mpi::SplitComm>(MPI_COMM_WORLD, is_server() ? 0 : 1, world_.rank());

@@ -60,3 +60,16 @@ TEST_CASE("processes launched together, and the first of them, are read from any
   CHECK(first_of_launch(reader(open_mpi)));
   CHECK_FALSE(first_of_launch(reader(srun_without_mpi)));
 }
+
+TEST_CASE("roles that leave no worker, or one rank for a distributed policy, are refused with the command to use") {
+  const auto alone = roles_problem(1, 1, "parameter_server", "cnn_benchmark");
+  REQUIRE(alone.has_value());
+  CHECK(*alone == "--variable_update=parameter_server needs several MPI ranks, and this is one: start it with "
+                  "'mpiexec -n 3 cnn_benchmark ...' (or srun -n 3 --mpi=pmi2 ...)");
+  const auto no_worker = roles_problem(2, 2, "parameter_server", "mnist_deep");
+  REQUIRE(no_worker.has_value());
+  CHECK(*no_worker == "--num_ps=2 leaves no worker among 2 ranks: use at most --num_ps=1");
+  CHECK_FALSE(roles_problem(2, 1, "parameter_server", "x"));
+  CHECK_FALSE(roles_problem(2, 0, "distributed_all_reduce", "x"));
+  CHECK(roles_problem(1, 0, "distributed_all_reduce", "x").has_value());
+}

@@ -67,4 +67,19 @@ inline std::optional<std::string> launch_problem(int mpi_ranks, const LaunchEnvi
   return std::nullopt;
 }
 
+// What is wrong with `servers` parameter servers (0 for allreduce) among `ranks` MPI ranks for
+// `policy`, or nothing; `program` names the command a message suggests.
+inline std::optional<std::string> roles_problem(int ranks, int servers, const std::string& policy,
+                                                const std::string& program) {
+  if (ranks < 2) {
+    const std::string n = std::to_string(servers + 2);
+    return "--variable_update=" + policy + " needs several MPI ranks, and this is one: start it with 'mpiexec -n " + n +
+           " " + program + " ...' (or srun -n " + n + " --mpi=pmi2 ...)";
+  }
+  if (servers >= ranks)
+    return "--num_ps=" + std::to_string(servers) + " leaves no worker among " + std::to_string(ranks) +
+           " ranks: use at most --num_ps=" + std::to_string(ranks - 1);
+  return std::nullopt;
+}
+
 }  // namespace tinycnn::distributed
