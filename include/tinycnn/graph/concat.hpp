@@ -68,7 +68,7 @@ struct Concat {
       rows_ = batch * out_dims::height * out_dims::width;
       out_.reshape(shape_of<out_dims>(batch));
       std::apply([&](auto&... b) { (b.plan(batch), ...); }, branches_);
-      slot_sizes_ = {};
+      slots_.forget();
     }
     void bind(Slices<T> s) {
       std::apply([&](auto&... b) {
@@ -81,14 +81,11 @@ struct Concat {
 
     // Branches running side by side each take a slot of the workspace, as large as the
     // largest branch needs with its share of the threads (parallel/branches.hpp).
-    std::size_t workspace_bytes(const WorkspacePlan& w) {
-      const parallel::BranchSplit split = parallel::branch_split(w.intra, w.inter, int(N));
-      return parallel::branch_slots_bytes(split, slot_bytes(w));
-    }
+    std::size_t workspace_bytes(const WorkspacePlan& w) { return slots_.workspace_bytes(*this, int(N), w); }
 
     const T* forward(const T* x, Context& ctx) {
       std::array<const T*, N> outs;
-      const std::size_t slot = slot_bytes({ctx.exec.intra, ctx.exec.inter, false});
+      const std::size_t slot = slots_.slot_bytes(*this, int(N), {ctx.exec.intra, ctx.exec.inter, false});
       parallel::run_branches(ctx.exec, int(N), slot, [&](int i, const parallel::Execution& sub) {
         Context inner = ctx;
         inner.exec = sub;
@@ -111,7 +108,7 @@ struct Concat {
       }
       kernels::concat_channels_backward<T>(dy, rows_, channels_, dys, ctx.exec);
       // The first branch writes dx; each other one its own buffer, summed once all are done.
-      const std::size_t slot = slot_bytes({ctx.exec.intra, ctx.exec.inter, true});
+      const std::size_t slot = slots_.slot_bytes(*this, int(N), {ctx.exec.intra, ctx.exec.inter, true});
       parallel::run_branches(ctx.exec, int(N), slot, [&](int i, const parallel::Execution& sub) {
         with_branch(std::size_t(i), [&](auto& b, std::size_t at) {
           Context branch = inner[at];
@@ -129,24 +126,6 @@ struct Concat {
     std::size_t activation_bytes() const { return out_.bytes(); }  // the joined output; branches count their own
 
    private:
-    // The workspace of one concurrent branch: the largest any branch needs with the threads it
-    // will get. Asking means walking every branch's kernels, so the answer is kept for each
-    // pass until the threads or the batch (plan) change: forward and backward ask at every call.
-    std::size_t slot_bytes(const WorkspacePlan& w) {
-      SlotSize& known = slot_sizes_[w.backward ? 1 : 0];
-      if (known.intra == w.intra && known.inter == w.inter) return known.bytes;
-      const parallel::BranchSplit split = parallel::branch_split(w.intra, w.inter, int(N));
-      const WorkspacePlan inner = split.at_once <= 1 ? w : WorkspacePlan{split.share, 1, w.backward};
-      std::size_t most = 0;
-      for_each([&](auto& b) { most = std::max(most, detail::workspace_of(b, inner)); });
-      known = {w.intra, w.inter, most};
-      return most;
-    }
-    struct SlotSize {
-      int intra = 0, inter = 0;  // 0: not known yet
-      std::size_t bytes = 0;
-    };
-
     // Calls f(branch i, i) for a run-time i.
     template <class F>
     void with_branch(std::size_t i, F&& f) {
@@ -157,7 +136,7 @@ struct Concat {
 
     static constexpr std::array<index_t, N> channels_ = {impl_of<Branches, T, In>::out_dims::channels...};
     index_t batch_ = 0, rows_ = 0;
-    std::array<SlotSize, 2> slot_sizes_{};  // forward, backward
+    detail::BranchSlots slots_;
     branches_t branches_;
     Tensor<T> out_;
   };

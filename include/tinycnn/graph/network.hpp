@@ -85,7 +85,7 @@ class Network {
   // x holds batch() images of in_dims (NHWC); returns batch() x classes logits.
   const T* forward(const T* x, Context& ctx) {
     ctx.batch = batch_;
-    ctx.exec = {intra_, inter_, workspace_.view()};
+    ctx.exec = {intra_, inter_, workspace_.view(), ctx.trace};
     return detail::run_forward(root_, x, ctx);
   }
   // After forward on the same x: fills gradients() from d(loss)/d(logits), and dx (the
@@ -98,7 +98,7 @@ class Network {
       workspace_.reserve(planned_workspace_bytes(true));
       backward_planned_ = true;
     }
-    ctx.exec = {intra_, inter_, workspace_.view()};
+    ctx.exec = {intra_, inter_, workspace_.view(), ctx.trace};
     detail::run_backward(root_, x, dlogits, dx, ctx);
   }
 

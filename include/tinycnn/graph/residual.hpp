@@ -1,7 +1,9 @@
 // Residual<Main, Shortcut = Identity>: y = Main(x) + Shortcut(x). Both paths see the same input
 // and must produce the same shape. The ReLU that ResNet applies after the sum is a separate
-// layer following the Residual.
+// layer following the Residual. A projection shortcut is independent of the main path, so with
+// num_inter_threads > 1 the two run side by side (parallel/branches.hpp), forward and backward.
 #pragma once
+#include <array>
 #include <string>
 
 #include "tinycnn/core/tensor.hpp"
@@ -9,6 +11,7 @@
 #include "tinycnn/layers/flatten.hpp"
 #include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
+#include "tinycnn/parallel/branches.hpp"
 
 namespace tinycnn {
 
@@ -36,10 +39,12 @@ struct Residual {
     static constexpr index_t state_storage = main_t::state_storage + short_t::state_storage;
     static constexpr double flops = main_t::flops + short_t::flops + double(out_dims::size);
 
-    // A projection shortcut's input gradient, then whatever the two paths need themselves.
+    // A projection shortcut's input gradient, then what the two paths need themselves: side by
+    // side, since they may run at once.
     static constexpr index_t scratch_size(index_t batch) {
-      return (identity ? 0 : align_count<T>(batch * In::size)) +
-             std::max(scratch_size_of<main_t>(batch), scratch_size_of<short_t>(batch));
+      if constexpr (identity) return scratch_size_of<main_t>(batch);
+      return align_count<T>(batch * In::size) + align_count<T>(scratch_size_of<main_t>(batch)) +
+             scratch_size_of<short_t>(batch);
     }
 
     static std::string describe() {
@@ -51,6 +56,7 @@ struct Residual {
       main_.plan(batch);
       shortcut_.plan(batch);
       if constexpr (!add_in_place) out_.reshape(shape_of<out_dims>(batch));
+      slots_.forget();
     }
     void bind(Slices<T> s) {
       main_.bind(s);
@@ -61,9 +67,29 @@ struct Residual {
       main_.init(rng);
       shortcut_.init(rng);
     }
+    // The two paths' workspace: one slot each when they run side by side.
+    std::size_t workspace_bytes(const WorkspacePlan& w) {
+      if constexpr (identity) return detail::workspace_of(main_, w);
+      return slots_.workspace_bytes(*this, paths, w);
+    }
+
     const T* forward(const T* x, Context& ctx) {
-      const T* a = detail::run_forward(main_, x, ctx);
-      const T* b = detail::run_forward(shortcut_, x, ctx);
+      const T* a = nullptr;
+      const T* b = nullptr;
+      if constexpr (identity) {
+        a = detail::run_forward(main_, x, ctx);
+        b = detail::run_forward(shortcut_, x, ctx);
+      } else {
+        const std::size_t slot = slots_.slot_bytes(*this, paths, {ctx.exec.intra, ctx.exec.inter, false});
+        parallel::run_branches(ctx.exec, paths, slot, [&](int i, const parallel::Execution& sub) {
+          Context inner = ctx;
+          inner.exec = sub;
+          if (i == 0)
+            a = detail::run_forward(main_, x, inner);
+          else
+            b = detail::run_forward(shortcut_, x, inner);
+        });
+      }
       T* sum = add_in_place ? const_cast<T*>(a) : out_.data();  // a is main's own buffer then
       kernels::add(a, b, sum, batch_ * out_dims::size, ctx.exec);
       return sum;
@@ -75,10 +101,17 @@ struct Residual {
       } else {
         ScratchCursor<T> arena{static_cast<T*>(ctx.scratch)};
         T* shortcut_dx = arena.take(batch_ * In::size);
-        Context inner = ctx;
-        inner.scratch = arena.next;
-        detail::run_backward(main_, x, dy, dx, inner);
-        detail::run_backward(shortcut_, x, dy, dx ? shortcut_dx : nullptr, inner);
+        std::array<Context, paths> inner{ctx, ctx};
+        inner[0].scratch = arena.take(scratch_size_of<main_t>(batch_));
+        inner[1].scratch = arena.next;
+        const std::size_t slot = slots_.slot_bytes(*this, paths, {ctx.exec.intra, ctx.exec.inter, true});
+        parallel::run_branches(ctx.exec, paths, slot, [&](int i, const parallel::Execution& sub) {
+          inner[i].exec = sub;
+          if (i == 0)
+            detail::run_backward(main_, x, dy, dx, inner[0]);
+          else
+            detail::run_backward(shortcut_, x, dy, dx ? shortcut_dx : nullptr, inner[1]);
+        });
         if (dx) kernels::add_inplace(dx, static_cast<const T*>(shortcut_dx), batch_ * In::size, ctx.exec);
       }
     }
@@ -91,7 +124,9 @@ struct Residual {
     }
 
    private:
+    static constexpr int paths = 2;
     index_t batch_ = 0;
+    detail::BranchSlots slots_;
     main_t main_;
     short_t shortcut_;
     Tensor<T> out_;  // unused when adding in place

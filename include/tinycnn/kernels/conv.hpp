@@ -240,6 +240,7 @@ void conv_direct(const ConvShape& s, const T* x, const T* w, const Out& out, T b
   const PackIm2col<T> pack_x{&s, x};
 #pragma omp parallel num_threads(ex.intra)
   {
+    ex.joined_team();
 #pragma omp for schedule(static)
     for (index_t j = 0; j < panels; ++j)
       pack_w(wpack + j * K * NR, 0, K, j * NR, int(std::min<index_t>(NR, s.out_c - j * NR)));
@@ -531,6 +532,7 @@ struct ConvBackwardDataCol2im {
       const auto parts = ws.take_parts(threads, detail::col2im_part<T>(s, 1));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
       for (index_t b = 0; b < s.batch; ++b) {
+        ex.joined_team();
         parallel::Workspace own = parts.part(omp_get_thread_num());
         T* dcol = own.take<T>(tile_rows * patch);
         for (index_t p = b * image_pixels; p < (b + 1) * image_pixels; p += tile_rows) {

@@ -15,6 +15,8 @@
 #include "tinycnn/layers/init.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/layers/options.hpp"
+#include "tinycnn/parallel/branches.hpp"
+#include "tinycnn/parallel/trace.hpp"
 
 namespace tinycnn {
 
@@ -75,20 +77,33 @@ struct Conv2D {
       return out_.data();
     }
 
+    // The weight (and bias) gradients and the input gradient read the same dy and write apart:
+    // with num_inter_threads > 1 they run side by side, each on its share of the threads.
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
-      kernels::conv_backward_weights(shape_, x, dy, p_.grads, T(0), ctx.exec);
-      if constexpr (has_bias) kernels::bias_add_backward(dy, p_.grads + num_weights, shape_.pixels(), Filters, ctx.exec);
-      if (dx) kernels::conv_backward_data(shape_, dy, static_cast<const T*>(p_.params), dx, ctx.exec);
+      const int pieces = dx ? 2 : 1;
+      const std::size_t slot = backward_piece_bytes(parallel::branch_split(ctx.exec.intra, ctx.exec.inter, pieces).share);
+      parallel::run_branches(ctx.exec, pieces, slot, [&](int i, const parallel::Execution& ex) {
+        if (i == 0) {
+          parallel::traced(ex, [] { return describe() + " backward weights"; }, [&](const parallel::Execution& e) {
+            kernels::conv_backward_weights(shape_, x, dy, p_.grads, T(0), e);
+            if constexpr (has_bias) kernels::bias_add_backward(dy, p_.grads + num_weights, shape_.pixels(), Filters, e);
+          });
+        } else {
+          parallel::traced(ex, [] { return describe() + " backward data"; }, [&](const parallel::Execution& e) {
+            kernels::conv_backward_data(shape_, dy, static_cast<const T*>(p_.params), dx, e);
+          });
+        }
+      });
     }
 
-    // The kernels' workspace: the largest of the passes that will run.
+    // The kernels' workspace: the largest of the passes that will run; backward's two pieces
+    // take a slot each when they run side by side.
     std::size_t workspace_bytes(const WorkspacePlan& w) const {
       std::size_t bytes = kernels::conv_forward_workspace<T>(shape_, w.intra);
       if (w.backward) {
-        bytes = std::max({bytes, kernels::conv_backward_weights_workspace<T>(shape_, w.intra),
-                          kernels::conv_backward_data_workspace<T>(shape_, w.intra)});
-        if constexpr (has_bias)
-          bytes = std::max(bytes, kernels::bias_add_backward_workspace<T>(shape_.pixels(), Filters, w.intra));
+        const parallel::BranchSplit split = parallel::branch_split(w.intra, w.inter, 2);
+        bytes = std::max({bytes, backward_piece_bytes(w.intra),
+                          parallel::branch_slots_bytes(split, backward_piece_bytes(split.share))});
       }
       return bytes;
     }
@@ -97,6 +112,14 @@ struct Conv2D {
     std::size_t activation_bytes() const { return out_.bytes(); }
 
    private:
+    std::size_t backward_piece_bytes(int threads) const {
+      std::size_t bytes = std::max(kernels::conv_backward_weights_workspace<T>(shape_, threads),
+                                   kernels::conv_backward_data_workspace<T>(shape_, threads));
+      if constexpr (has_bias)
+        bytes = std::max(bytes, kernels::bias_add_backward_workspace<T>(shape_.pixels(), Filters, threads));
+      return bytes;
+    }
+
     kernels::ConvShape shape_;
     Slices<T> p_;
     Tensor<T> out_;

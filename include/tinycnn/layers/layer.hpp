@@ -44,6 +44,7 @@ struct Context {
   void* scratch = nullptr;             // backward's temporary gradients (see scratch_size below)
   parallel::Execution exec;            // set by the Network: its threads and planned workspace
   GradientHook* gradients_ready = nullptr;  // told when a leaf's gradients are final (graph/gradient_hook.hpp)
+  parallel::Trace* trace = nullptr;    // when each leaf ran, and on how many threads (parallel/trace.hpp)
 };
 
 // What a kernel workspace is planned for: the threads the passes will run with, and whether

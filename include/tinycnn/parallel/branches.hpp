@@ -50,7 +50,7 @@ void run_branches(const Execution& ex, int n, std::size_t slot_bytes, F&& f) {
 #pragma omp parallel for num_threads(split.at_once) schedule(dynamic, 1)
   for (int i = 0; i < n; ++i) {
     try {
-      f(i, Execution{split.share, 1, slots.part(omp_get_thread_num())});
+      f(i, ex.share(split.share, slots.part(omp_get_thread_num())));
     } catch (...) {  // an exception must not leave an OpenMP region: rethrown below
       std::lock_guard<std::mutex> lock(failure_lock);
       if (!failure) failure = std::current_exception();

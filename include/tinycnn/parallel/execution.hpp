@@ -2,7 +2,9 @@
 //
 //   intra      threads inside one kernel (an OpenMP team of at most this many);
 //   inter      independent graph branches run at once (parallel/branches.hpp);
-//   workspace  the kernel's planned scratch memory (parallel/workspace.hpp).
+//   workspace  the kernel's planned scratch memory (parallel/workspace.hpp);
+//   trace      where traced work records its intervals, when a Trace is attached
+//              (parallel/trace.hpp); team is the counter of the traced piece running now.
 //
 // No kernel reads a process-wide setting: a Network owns its Execution (graph/network.hpp), so
 // two networks with different thread counts can train side by side in one process. The thread
@@ -11,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 #include "tinycnn/core/error.hpp"
@@ -18,15 +21,36 @@
 
 namespace tinycnn::parallel {
 
+class Trace;
+
 struct Execution {
   int intra = 1;
   int inter = 1;
   Workspace workspace;
+  Trace* trace = nullptr;
+  std::atomic<int>* team = nullptr;
 
   // The same threads with another workspace (a part carved for a nested call).
-  Execution with_workspace(Workspace w) const { return {intra, inter, w}; }
+  Execution with_workspace(Workspace w) const {
+    Execution e = *this;
+    e.workspace = w;
+    return e;
+  }
+  // A piece of this call's work with its own share of the threads and of the workspace (a
+  // branch running beside others): traced as this call is.
+  Execution share(int threads, Workspace w) const { return {threads, 1, w, trace, team}; }
   // One thread and the given workspace: a call made from inside another kernel's team.
   static Execution serial(Workspace w = {}) { return {1, 1, w}; }
+
+  // Called by every thread of a kernel's parallel region: when the work is traced, the team
+  // size it really ran with is kept (the largest seen), so a test can compare it with intra.
+  void joined_team() const {
+    if (!team) return;
+    const int n = omp_get_num_threads();
+    int seen = team->load(std::memory_order_relaxed);
+    while (n > seen && !team->compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
+    }
+  }
 };
 
 // The largest thread count accepted anywhere: far above any node's core count, far below what

@@ -66,6 +66,7 @@ void gemm_blocked(index_t M, index_t N, index_t K, const PackA& pack_a, const Pa
 
 #pragma omp parallel num_threads(threads)
   {
+    ex.joined_team();
     T* own_abuf = buffers.a.template at<T>(split_m ? omp_get_thread_num() : 0);
     for (index_t jc = 0; jc < N; jc += nc) {
       const index_t ncur = std::min(nc, N - jc);
@@ -136,6 +137,7 @@ void gemm_split_k(index_t M, index_t N, index_t K, const PackA& pack_a, const Pa
   std::array<T*, parallel::kMaxThreads> partial{};
 #pragma omp parallel num_threads(threads)
   {
+    ex.joined_team();
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     const index_t k0 = K * t / nt, k1 = K * (t + 1) / nt;
     parallel::Workspace own = parts.part(t);
