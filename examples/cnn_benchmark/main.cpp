@@ -19,13 +19,16 @@
 #include <string>
 #include <utility>
 
+#include "build_info.hpp"
 #include "distributed.hpp"
 #include "registry.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
 #include "tinycnn/distributed/launch.hpp"
 #include "tinycnn/io/file.hpp"
+#include "tinycnn/parallel/cpu_mask.hpp"
 #include "tinycnn/parallel/omp_environment.hpp"
+#include "tinycnn/parallel/openmp_probe.hpp"
 #include "tinycnn/parallel/execution.hpp"
 
 namespace {
@@ -76,17 +79,6 @@ bool parse_bool(const std::string& flag, const std::string& text) {
   throw UsageError(flag + " must be true or false, got '" + text + "'");
 }
 
-const char* proc_bind_name(omp_proc_bind_t b) {
-  switch (b) {
-    case omp_proc_bind_false: return "false";
-    case omp_proc_bind_true: return "true";
-    case omp_proc_bind_master: return "master";
-    case omp_proc_bind_close: return "close";
-    case omp_proc_bind_spread: return "spread";
-  }
-  return "?";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,9 +86,9 @@ int main(int argc, char** argv) {
   std::string model = "trivial", batch_size, num_batches = "100", num_warmup_batches = "10", display_every = "10";
   std::string inference_chunk = "0";
   std::string optimizer = "sgd", learning_rate, momentum = "0.9", weight_decay = "4e-5";
-  std::string inter = "0", intra = "0", kmp_blocktime = "0", kmp_settings = "1";
+  std::string inter = "0", intra = "0", kmp_blocktime = "0", kmp_settings = "1", num_cores = "0";
   std::string kmp_affinity = "granularity=fine,verbose,compact,1,0";
-  std::string seed = "1234", train_dir, repetitions = "1", output_json, data_format = "NHWC";
+  std::string seed = "1234", train_dir, repetitions = "1", output_json, output_csv, data_format = "NHWC";
   std::string variable_update = "local", device = "cpu";
   std::string num_ps = "1", cross_replica_sync = "true", comm_wait = "poll", comm_timeout = "600";
   std::string comm_bucket_mb = "4", speedup_base = "0";
@@ -119,6 +111,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--num_inter_threads", inter, "Graph branches run at once (0: the library picks)")->capture_default_str();
   app.add_option("--num_intra_threads", intra, "Threads inside one kernel (0: the library picks)")->capture_default_str();
+  app.add_option("--num_cores", num_cores, "Run on the first N CPUs of this process's CPU mask (0: all of them)")
+      ->capture_default_str();
   app.add_flag("--mkl", mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
   app.add_option("--kmp_blocktime", kmp_blocktime, "ms an idle OpenMP thread spins (needs --mkl)")->capture_default_str();
   app.add_option("--kmp_affinity", kmp_affinity, "Intel KMP_AFFINITY string (needs --mkl)")->capture_default_str();
@@ -127,7 +121,8 @@ int main(int argc, char** argv) {
   app.add_option("--tf_random_seed", seed, "Seed for weights, dropout and the synthetic data")->capture_default_str();
   app.add_option("--train_dir", train_dir, "Save a checkpoint in this folder at the end");
   app.add_option("--repetitions", repetitions, "Repeat warm-up + timed steps (the report uses 5)")->capture_default_str();
-  app.add_option("--output_json", output_json, "Write configuration, every step time and the summary here");
+  app.add_option("--output_json", output_json, "Write configuration, provenance, every step time and the summary here");
+  app.add_option("--output_csv", output_csv, "Write one row per repetition here (configuration and provenance on each)");
   app.add_flag("--per_layer", per_layer, "Add a per-layer time table (extra steps after the timed ones)");
   app.add_option("--data_format", data_format, "NHWC only")->capture_default_str();
   app.add_option("--variable_update", variable_update,
@@ -169,7 +164,7 @@ int main(int argc, char** argv) {
   cnn_benchmark::DistributedFlags distributed_flags;
   const ModelEntry* entry = nullptr;
   parallel::KmpSettings kmp;
-  int inter_threads = 0, intra_threads = 0;
+  int inter_threads = 0, intra_threads = 0, cores_limit = 0;
   try {
     entry = cnn_benchmark::find_model(model);
     if (!entry) throw UsageError("--model: unknown model '" + model + "' (valid: " + model_names() + ")");
@@ -230,6 +225,10 @@ int main(int argc, char** argv) {
     o.weight_decay = parse_number("--weight_decay", weight_decay, false);
     inter_threads = int(parse_integer("--num_inter_threads", inter, 0));
     intra_threads = int(parse_integer("--num_intra_threads", intra, 0));
+    cores_limit = int(parse_integer("--num_cores", num_cores, 0));
+    if (const auto cpus = parallel::allowed_cpus(); std::size_t(cores_limit) > cpus.size())
+      throw UsageError("--num_cores " + num_cores + " is more than the " + std::to_string(cpus.size()) +
+                       " CPUs this process may use (" + parallel::cpu_list(cpus) + ")");
     o.seed = std::uint64_t(parse_integer("--tf_random_seed", seed, 0));
     o.repetitions = int(parse_integer("--repetitions", repetitions, 1));
     kmp.blocktime_ms = int(parse_integer("--kmp_blocktime", kmp_blocktime, 0));
@@ -248,9 +247,10 @@ int main(int argc, char** argv) {
         throw UsageError("--kmp_affinity: " + std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
       }
     }
-    if (!output_json.empty()) {
+    for (const auto& [path, flag] : {std::pair{output_json, "--output_json"}, std::pair{output_csv, "--output_csv"}}) {
+      if (path.empty()) continue;
       try {
-        check_output_file(output_json, "--output_json");
+        check_output_file(path, flag);
       } catch (const Error& e) {
         throw UsageError(std::string(e.what()).substr(std::string("tinycnn: ").size()));
       }
@@ -259,16 +259,19 @@ int main(int argc, char** argv) {
     if (!learning_rate.empty()) {
       const double lr = parse_number("--learning_rate", learning_rate, true);
       o.learning_rate = optim::Constant{lr};
+      o.learning_rate_steps = {{}, {lr}};
       o.learning_rate_text = bench::strprintf("%g (constant, --learning_rate)", lr);
     } else if (entry->schedule == cnn_benchmark::Schedule::ResNetPiecewise) {
       // resnet_model.py: boundaries int(images_per_epoch / batch * epoch) for epochs 30 and 60.
       const double lr = entry->default_learning_rate, per_epoch = entry->epoch_images / double(o.batch_size);
       const auto b30 = std::int64_t(per_epoch * 30), b60 = std::int64_t(per_epoch * 60);
       o.learning_rate = optim::PiecewiseConstant({b30, b60}, {lr, lr * 0.1, lr * 0.01});
+      o.learning_rate_steps = {{(long long)b30, (long long)b60}, {lr, lr * 0.1, lr * 0.01}};
       o.learning_rate_text = bench::strprintf("%g, x0.1 after steps %lld and %lld (epochs 30 and 60 of %.0f images)",
                                               lr, (long long)b30, (long long)b60, entry->epoch_images);
     } else {
       o.learning_rate = optim::Constant{entry->default_learning_rate};
+      o.learning_rate_steps = {{}, {entry->default_learning_rate}};
       o.learning_rate_text = bench::strprintf("%g (the model's default, constant)", entry->default_learning_rate);
     }
   } catch (const UsageError& e) {
@@ -280,19 +283,18 @@ int main(int argc, char** argv) {
   // effect in a fresh process. Nothing above has called into OpenMP.
   std::string omp_line = "runtime defaults (no --mkl)";
   const char* applied_by_mkl = nullptr;
-  if (mkl) {
-    if (const char* applied = parallel::applied_environment()) {
-      applied_by_mkl = applied;
+  try {
+    // --num_cores narrows the CPU mask, which the OpenMP runtime also reads when it loads.
+    const bool narrowed = cores_limit > 0 && parallel::limit_to_cores(cores_limit);
+    if (mkl) {
+      applied_by_mkl = parallel::apply_kmp_settings(kmp, argv);
       omp_line = "set by --mkl (listed above)";
-    } else {
-      try {
-        const double spins = kmp.blocktime_ms > 0 ? parallel::measure_spins_per_ms() : 0.0;
-        parallel::reexec_with_environment(parallel::openmp_environment(kmp, spins), argv);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
-        return 1;
-      }
+    } else if (narrowed) {
+      parallel::reexec_with_environment({}, argv);
     }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
+    return 1;
   }
 
   // A distributed run starts MPI here, after --mkl's re-execution (which must come first).
@@ -338,16 +340,24 @@ int main(int argc, char** argv) {
                                    std::max(inter_threads, 1),
                                    inter_threads > 0 ? "--num_inter_threads" : "library's pick")},
       {"OpenMP", omp_line},
+      {"CPUs", parallel::cpu_list(parallel::allowed_cpus()) +
+                   (cores_limit > 0 ? " (--num_cores " + std::to_string(cores_limit) + ")" : " (this process's CPU mask)")},
       {"World", cluster ? world.layout + bench::strprintf("; %d kernel threads per rank", o.threads)
                         : std::string("1 process")},
       {"OpenMP now", bench::strprintf("max threads %d, procs %d, proc_bind %s, OMP_PLACES=%s, OMP_WAIT_POLICY=%s, "
                                       "GOMP_SPINCOUNT=%s",
-                                      omp_get_max_threads(), omp_get_num_procs(), proc_bind_name(omp_get_proc_bind()),
+                                      omp_get_max_threads(), omp_get_num_procs(), parallel::proc_bind_name(omp_get_proc_bind()),
                                       env_or("OMP_PLACES", "(unset)").c_str(),
                                       env_or("OMP_WAIT_POLICY", "(unset)").c_str(),
                                       env_or("GOMP_SPINCOUNT", "(unset)").c_str())},
   };
 
+  o.thread_settings = {intra_threads, inter_threads, std::max(inter_threads, 1), mkl,
+                       kmp.blocktime_ms, kmp.affinity, kmp.settings, cores_limit};
+  o.openmp = {omp_get_max_threads(), omp_get_num_procs(), env_or("OMP_PLACES", ""), env_or("OMP_WAIT_POLICY", ""),
+              env_or("GOMP_SPINCOUNT", ""), env_or("KMP_BLOCKTIME", ""), env_or("KMP_AFFINITY", ""),
+              parallel::cpu_list(parallel::allowed_cpus()), parallel::probe_openmp(o.threads)};
+  o.provenance = bench::collect_provenance({CNN_BENCHMARK_COMMIT, CNN_BENCHMARK_BUILD_TYPE, CNN_BENCHMARK_CXX_FLAGS});
   o.cluster = cluster.get();
   o.variable_update = variable_update;
   try {
@@ -355,6 +365,10 @@ int main(int argc, char** argv) {
     if (!output_json.empty() && speaks) {
       write_file_atomically(output_json, bench::to_json(o, result), "--output_json");
       std::printf("wrote %s\n", output_json.c_str());
+    }
+    if (!output_csv.empty() && speaks) {
+      write_file_atomically(output_csv, bench::to_csv(o, result), "--output_csv");
+      std::printf("wrote %s\n", output_csv.c_str());
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -14,8 +14,11 @@
 #include "tinycnn/simd/simd.hpp"
 
 #include "tinycnn/parallel/branches.hpp"
+#include "tinycnn/parallel/cpu_mask.hpp"
 #include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/parallel/omp_environment.hpp"
+#include "tinycnn/parallel/openmp_probe.hpp"
+#include "tinycnn/parallel/trace.hpp"
 #include "tinycnn/parallel/workspace.hpp"
 
 #include "tinycnn/kernels/conv.hpp"
@@ -72,6 +75,7 @@
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/json.hpp"
 #include "tinycnn/bench/memory.hpp"
+#include "tinycnn/bench/provenance.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/result.hpp"
 #include "tinycnn/bench/run.hpp"

@@ -10,14 +10,44 @@
 
 #include "tinycnn/bench/cluster.hpp"
 #include "tinycnn/bench/json.hpp"
+#include "tinycnn/bench/provenance.hpp"
+#include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/statistics.hpp"
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/optim/schedule.hpp"
+#include "tinycnn/parallel/openmp_probe.hpp"
 #include "tinycnn/train/step_profiler.hpp"
 
 namespace tinycnn::bench {
+
+// The thread settings a run was asked for (0: the library picks), as typed values.
+struct ThreadSettings {
+  int intra_requested = 0, inter_requested = 0;
+  int inter = 1;  // the branches run at once in the end
+  bool mkl = false;
+  int kmp_blocktime = 0;
+  std::string kmp_affinity;
+  int kmp_settings = 1;
+  int num_cores = 0;  // --num_cores (0: the whole CPU mask)
+};
+
+// The OpenMP runtime's own view once the process started: its answers, the variables it read
+// (empty: unset), and what a team measurably did with them (parallel/openmp_probe.hpp).
+struct OpenMpState {
+  int max_threads = 0, procs = 0;
+  std::string places, wait_policy, gomp_spincount, kmp_blocktime, kmp_affinity;
+  std::string cpus_allowed;  // the process's CPU mask (taskset, Slurm's binding, --num_cores)
+  parallel::OpenMpProbe probe;
+};
+
+// A piecewise-constant learning rate: values[0] until boundaries[0], values[1] until
+// boundaries[1], ... (no boundaries: constant).
+struct LearningRateSteps {
+  std::vector<long long> boundaries;
+  std::vector<double> values;
+};
 
 struct BenchmarkOptions {
   std::string model;                 // the name printed as "Model:"
@@ -43,6 +73,10 @@ struct BenchmarkOptions {
   int inter_threads = 1;             // independent branches at once (0: the library picks)
   double fma_seconds = 0.1;          // per round of the peak measurement
   std::vector<std::pair<std::string, std::string>> header_extra;  // the driver's thread/OpenMP lines
+  ThreadSettings thread_settings;    // the thread and OpenMP flags as given, for the JSON
+  OpenMpState openmp;                // what the OpenMP runtime reports once the settings apply
+  LearningRateSteps learning_rate_steps;  // the learning rate schedule, for the JSON
+  Provenance provenance;
   std::FILE* out = stdout;
   // A distributed run: the processes' roles and communication (nullptr: one process alone).
   Cluster* cluster = nullptr;
@@ -103,20 +137,73 @@ struct BenchmarkResult {
   double achieved_gflops() const { return mean_images_per_sec() / double(world.workers) * flops_per_image / 1e9; }
 };
 
-// The whole run as one JSON document: configuration, every step time, the summary.
+// The version of to_json's layout (docs/benchmark.md describes it field by field): a reader
+// checks it before trusting a field's meaning.
+inline constexpr const char* kResultSchema = "tinycnn.benchmark/2";
+
+namespace detail {
+inline void string_or_null(JsonWriter& j, std::string_view k, const std::string& v) {
+  j.key(k);
+  if (v.empty())
+    j.null();
+  else
+    j.value(v);
+}
+}  // namespace detail
+
+// The whole run as one JSON document: configuration, provenance, every step time, the summary.
 inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) {
   JsonWriter j;
   j.begin_object();
+  j.field("schema", kResultSchema);
   j.key("configuration").begin_object();
   j.field("model", o.model).field("batch_size", (long long)o.batch_size).field("num_batches", o.num_batches);
   j.field("num_warmup_batches", o.num_warmup_batches).field("display_every", o.display_every);
   j.field("forward_only", o.forward_only).field("repetitions", o.repetitions);
   if (o.forward_only) j.field("inference_chunk", (long long)inference_chunk(o.batch_size, o.inference_chunk));
-  j.field("optimizer", o.optimizer).field("learning_rate", o.learning_rate_text);
+  j.field("optimizer", o.optimizer).field("learning_rate", o.learning_rate(0));
+  j.key("learning_rate_schedule").begin_object();
+  j.field("kind", o.learning_rate_steps.boundaries.empty() ? "constant" : "piecewise_constant");
+  j.key("boundaries_steps").begin_array();
+  for (long long b : o.learning_rate_steps.boundaries) j.value(b);
+  j.end_array();
+  const std::vector<double> rates =
+      o.learning_rate_steps.values.empty() ? std::vector<double>{o.learning_rate(0)} : o.learning_rate_steps.values;
+  j.key("values").array(rates);
+  j.end_object();
   j.field("momentum", o.momentum).field("weight_decay", o.weight_decay);
   j.field("tf_random_seed", (unsigned long long)o.seed).field("data_format", "NHWC").field("variable_update", o.variable_update);
-  j.field("threads", o.threads);
-  for (const auto& [k, v] : o.header_extra) j.field(k, v);
+  const ThreadSettings& t = o.thread_settings;
+  j.field("num_intra_threads", o.threads).field("num_intra_threads_requested", t.intra_requested);
+  j.field("num_inter_threads", t.inter).field("num_inter_threads_requested", t.inter_requested);
+  j.field("mkl", t.mkl).field("kmp_blocktime", t.kmp_blocktime).field("kmp_affinity", t.kmp_affinity);
+  j.field("kmp_settings", t.kmp_settings).field("num_cores", t.num_cores);
+  j.end_object();
+  j.key("openmp").begin_object();
+  const parallel::OpenMpProbe& probe = o.openmp.probe;
+  j.field("max_threads", o.openmp.max_threads).field("procs", o.openmp.procs).field("cpus_allowed", o.openmp.cpus_allowed);
+  j.field("proc_bind", probe.proc_bind).field("nested_proc_bind", probe.nested_proc_bind);
+  j.field("num_places", probe.num_places);
+  j.key("thread_places").begin_array();
+  for (int place : probe.thread_places) j.value(place);
+  j.end_array();
+  j.key("thread_cpus").begin_array();
+  for (int cpu : probe.thread_cpus) j.value(cpu);
+  j.end_array();
+  j.field("idle_spin_fraction", probe.idle_spin_fraction);
+  detail::string_or_null(j, "omp_places", o.openmp.places);
+  detail::string_or_null(j, "omp_wait_policy", o.openmp.wait_policy);
+  detail::string_or_null(j, "gomp_spincount", o.openmp.gomp_spincount);
+  detail::string_or_null(j, "kmp_blocktime_variable", o.openmp.kmp_blocktime);
+  detail::string_or_null(j, "kmp_affinity_variable", o.openmp.kmp_affinity);
+  j.end_object();
+  const Provenance& p = o.provenance;
+  j.key("provenance").begin_object();
+  j.field("host", p.host).field("date_utc", p.date_utc).field("tinycnn_version", p.tinycnn_version);
+  j.field("commit", p.build.commit).field("compiler", p.compiler).field("build_type", p.build.build_type);
+  j.field("compiler_flags", p.build.flags).field("cpu_model", p.cpu_model).field("isa", std::string(simd::isa_name));
+  j.field("fma_peak_gflops", r.fma_peak_gflops);
+  detail::string_or_null(j, "slurm_job_id", p.slurm_job_id);
   j.end_object();
   j.key("model").begin_object();
   j.field("parameters", r.parameters).field("forward_flops_per_image", r.forward_flops_per_image);
@@ -180,6 +267,38 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   if (!r.checkpoint.empty()) j.field("checkpoint", r.checkpoint);
   j.end_object();
   return j.str() + "\n";
+}
+
+namespace detail {
+inline std::string csv_field(const std::string& v) {  // RFC 4180: quoted, inner quotes doubled
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+}  // namespace detail
+
+// One row per repetition, with the configuration and provenance repeated on each row, so that
+// the rows of many runs concatenate into one table (a spreadsheet, pandas).
+inline std::string to_csv(const BenchmarkOptions& o, const BenchmarkResult& r) {
+  std::string out =
+      "schema,model,batch_size,num_batches,num_warmup_batches,forward_only,num_intra_threads,num_inter_threads,"
+      "mkl,kmp_blocktime,variable_update,workers,repetition,images_per_sec,elapsed_seconds,"
+      "worker_images_per_sec,communication_wait_seconds_per_step,host,date_utc,commit,compiler,cpu_model,isa,"
+      "fma_peak_gflops,slurm_job_id\n";
+  const ThreadSettings& t = o.thread_settings;
+  const Provenance& p = o.provenance;
+  for (std::size_t k = 0; k < r.repetitions.size(); ++k) {
+    const RepetitionResult& rep = r.repetitions[k];
+    out += strprintf("%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%s,%d,%zu,%.6g,%.6g,%.6g,%.6g,", kResultSchema,
+                     detail::csv_field(o.model).c_str(), (long long)o.batch_size, o.num_batches, o.num_warmup_batches,
+                     int(o.forward_only), o.threads, t.inter, int(t.mkl), t.kmp_blocktime,
+                     detail::csv_field(o.variable_update).c_str(), r.world.workers, k + 1, rep.images_per_sec,
+                     rep.elapsed_seconds, rep.worker_images_per_sec, rep.wait_seconds_per_step);
+    out += detail::csv_field(p.host) + "," + p.date_utc + "," + detail::csv_field(p.build.commit) + "," +
+           detail::csv_field(p.compiler) + "," + detail::csv_field(p.cpu_model) + "," + simd::isa_name + "," +
+           strprintf("%.6g", r.fma_peak_gflops) + "," + detail::csv_field(p.slurm_job_id) + "\n";
+  }
+  return out;
 }
 
 }  // namespace tinycnn::bench

@@ -254,4 +254,13 @@ inline const char* applied_environment() { return std::getenv(kOmpEnvMarker); }
   throw Error(std::string("could not re-execute /proc/self/exe to apply the OpenMP settings: ") + std::strerror(errno));
 }
 
+// What a driver's --mkl does, before its first OpenMP call (and before MPI starts): in the first
+// run, sets the variables and re-executes (no return); in the re-executed copy, returns what was
+// applied, for the log.
+inline const char* apply_kmp_settings(const KmpSettings& k, char** argv) {
+  if (const char* applied = applied_environment()) return applied;
+  const double spins = k.blocktime_ms > 0 ? measure_spins_per_ms() : 0.0;
+  reexec_with_environment(openmp_environment(k, spins), argv);
+}
+
 }  // namespace tinycnn::parallel
