@@ -6,11 +6,15 @@
 //   build/examples/mnist_deep                          # 2 epochs on Debian's Fashion-MNIST
 //   build/examples/mnist_deep --data DIR --epochs 5 --checkpoint run.ckpt --resume
 //   mpiexec -n 3 build/examples/mnist_deep --variable_update=parameter_server --threads 1
+//   build/examples/mnist_deep --max_steps 200 --num_intra_threads 2 --num_inter_threads 1 --mkl --kmp_blocktime 0
+// The thread flags are the benchmark's (cnn_benchmark), so the thread sweep can run both
+// (benchmarks/thread_sweep --program mnist_deep).
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
@@ -24,6 +28,7 @@
 #include "tinycnn/io/mnist.hpp"
 #include "tinycnn/models/mnist_deep.hpp"
 #include "tinycnn/optim/adam.hpp"
+#include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/train/trainer.hpp"
 #if TINYCNN_EXAMPLE_MPI
 #include "tinycnn/distributed/all_reduce.hpp"
@@ -41,7 +46,11 @@ struct Settings {
   index_t batch_size = 50;  // per worker
   double learning_rate = 1e-4;
   std::uint64_t seed = 1234;
-  int threads = 0;
+  int threads = 0;        // intra-op: threads inside one kernel (0: the library picks)
+  int inter_threads = 0;  // independent pieces of the graph at once (0: the library picks)
+  bool mkl = false;       // apply kmp to the OpenMP runtime (re-executes, as cnn_benchmark does)
+  parallel::KmpSettings kmp;
+  index_t max_steps = 0;  // stop after this many steps (0: the epochs decide)
   int display_every = 100;
   index_t train_images = 0;  // the first N of each set (0: all): quick runs and tests
   index_t test_images = 0;
@@ -91,6 +100,17 @@ Data load(const Settings& s, bool say) {
   return d;
 }
 
+// Seconds as h:mm:ss (or m:ss), for progress lines.
+std::string clock_time(double seconds) {
+  const long long t = std::llround(std::max(0.0, seconds));
+  char out[32];
+  if (t >= 3600)
+    std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+  else
+    std::snprintf(out, sizeof out, "%lld:%02lld", t / 60, t % 60);
+  return out;
+}
+
 // The epochs. Every worker shuffles the training set alike; global step g takes the next
 // workers x batch images of that order, and worker k its k-th batch of them, so that a
 // synchronous run sees what one process with the global batch would.
@@ -99,40 +119,58 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
   const index_t global_batch = s.batch_size * part.workers;
   require(d.train.size() >= global_batch, "the training set has fewer images than one (global) batch");
   const index_t steps_per_epoch = d.train.size() / global_batch;  // a short last batch is skipped
+  const index_t all_steps = s.epochs * steps_per_epoch;
+  const index_t last_step = s.max_steps > 0 ? std::min(s.max_steps, all_steps) : all_steps;
   if (s.resume && std::filesystem::exists(s.checkpoint)) {
     trainer.load(s.checkpoint);  // every worker: its model and, for the servers, theirs
     if (part.speaks()) std::printf("resumed from %s at step %lld\n", s.checkpoint.c_str(), (long long)trainer.step());
   }
   if (part.speaks())
     std::printf("mnist_deep: %lld parameters, %.1f MFLOP forward per image; %lld train / %lld test images, "
-                "batch %lld x %d worker%s, Adam %g, %d threads\n",
+                "batch %lld x %d worker%s, Adam %g, intra %d inter %d threads; %lld steps\n",
                 (long long)net.num_params, net.flops_per_image / 1e6, (long long)d.train.size(),
                 (long long)d.test.size(), (long long)s.batch_size, part.workers, part.workers == 1 ? "" : "s",
-                s.learning_rate, net.intra_threads());
+                s.learning_rate, net.intra_threads(), net.inter_threads(), (long long)last_step);
 
   Tensor<float> images;
   std::vector<std::int32_t> labels;
   // Counted here: asynchronous servers make the Trainer's step count every worker's updates.
   index_t step = trainer.step();
-  for (int epoch = int(step / steps_per_epoch); epoch < s.epochs; ++epoch) {
+  // The whole run's training speed: every step's time but the first one's of this process,
+  // which plans the buffers (as the benchmark's warm-up step does).
+  double run_seconds = 0;
+  index_t run_steps = 0;
+  const auto started = std::chrono::steady_clock::now();
+  const index_t first_step = step;
+  for (int epoch = int(step / steps_per_epoch); epoch < s.epochs && step < last_step; ++epoch) {
     Rng order_rng(s.seed + 1000 + std::uint64_t(epoch));  // the same order whether resumed or not
     std::vector<index_t> order = epoch_order(d.train.size(), &order_rng);
     double window_loss = 0;
-    index_t window_steps = 0;
+    index_t window_steps = 0, epoch_steps = 0;
     double epoch_seconds = 0;
     auto window_start = std::chrono::steady_clock::now();
-    for (index_t b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
+    for (index_t b = step % steps_per_epoch; b < steps_per_epoch && step < last_step; ++b) {
       copy_batch(d.train, order, b * part.workers + part.worker, s.batch_size, images, labels);
       auto t0 = std::chrono::steady_clock::now();
       StepResult r = trainer.train_step(images.data(), labels.data());
-      epoch_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      epoch_seconds += took;
+      if (step > first_step) {
+        run_seconds += took;
+        ++run_steps;
+      }
       window_loss += r.loss;
       ++window_steps;
+      ++epoch_steps;
       ++step;
-      if (step % s.display_every == 0 && part.speaks()) {
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-        std::printf("step %6lld  epoch %d  images/sec %8.1f  loss %.4f\n", (long long)step, epoch + 1,
-                    double(window_steps * global_batch) / secs, window_loss / double(window_steps));
+      if ((step % s.display_every == 0 || step == last_step) && part.speaks()) {
+        const auto now = std::chrono::steady_clock::now();
+        const double secs = std::chrono::duration<double>(now - window_start).count();
+        const double so_far = std::chrono::duration<double>(now - started).count();
+        const double eta = so_far / double(step - first_step) * double(last_step - step);
+        std::printf("step %6lld/%lld  epoch %d  images/sec %8.1f  loss %.4f  elapsed %s  ETA %s\n", (long long)step,
+                    (long long)last_step, epoch + 1, double(window_steps * global_batch) / secs,
+                    window_loss / double(window_steps), clock_time(so_far).c_str(), clock_time(eta).c_str());
         std::fflush(stdout);
         window_loss = 0;
         window_steps = 0;
@@ -145,18 +183,21 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
     StepResult eval = trainer.evaluate(d.test.images.data(), d.test.labels.data(), d.test.size());
     std::printf("epoch %d: test accuracy %.2f %% (%lld images), test loss %.4f, training %.1f images/sec\n",
                 epoch + 1, 100.0 * eval.accuracy(), (long long)eval.examples, eval.loss,
-                double(steps_per_epoch * global_batch) / epoch_seconds);
+                double(epoch_steps * global_batch) / epoch_seconds);
     std::fflush(stdout);
     if (!s.checkpoint.empty()) {
       trainer.save(s.checkpoint);
       std::printf("saved %s (step %lld)\n", s.checkpoint.c_str(), (long long)trainer.step());
     }
   }
+  // The line a sweep reads (benchmarks/thread_sweep): the benchmark's spelling.
+  if (part.speaks() && run_steps > 0)
+    std::printf("total images/sec: %.2f\n", double(run_steps * global_batch) / run_seconds);
 }
 
 Net make_net(const Settings& s) {
   auto net = make_model<models::MnistDeep>(models::MnistInput{}, s.batch_size);
-  net.set_threads(s.threads);
+  net.set_threads(s.threads, s.inter_threads);
   net.init(s.seed);
   return net;
 }
@@ -258,7 +299,19 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(index_t(1), index_t(1) << 20));
   app.add_option("--learning_rate", s.learning_rate, "Adam's learning rate")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seed", s.seed, "Seed for weights, dropout and the data order")->capture_default_str();
-  app.add_option("--threads", s.threads, "Threads for the kernels (0: all cores, shared by the ranks on a host)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--num_intra_threads,--threads", s.threads,
+                 "Threads inside one kernel (0: all cores, shared by the ranks on a host)")
+      ->capture_default_str()->check(CLI::Range(0, parallel::kMaxThreads));
+  app.add_option("--num_inter_threads", s.inter_threads, "Independent pieces of the graph run at once (0: the library picks)")
+      ->capture_default_str()->check(CLI::Range(0, parallel::kMaxThreads));
+  app.add_flag("--mkl", s.mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
+  app.add_option("--kmp_blocktime", s.kmp.blocktime_ms, "ms an idle OpenMP thread spins (needs --mkl)")
+      ->capture_default_str()->check(CLI::Range(0, 1000000));
+  app.add_option("--kmp_affinity", s.kmp.affinity, "Intel KMP_AFFINITY string (needs --mkl)")->capture_default_str();
+  app.add_option("--kmp_settings", s.kmp.settings, "1: print the OpenMP settings at start-up (needs --mkl)")
+      ->capture_default_str()->check(CLI::Range(0, 1));
+  app.add_option("--max_steps", s.max_steps, "Stop after this many training steps (0: the epochs decide)")
+      ->capture_default_str()->check(CLI::Range(index_t{0}, index_t{1} << 40));
   app.add_option("--display_every", s.display_every, "Print progress every N steps")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--train_images", s.train_images, "Train on the first N training images (0: all)")
       ->capture_default_str()->check(CLI::Range(index_t(0), index_t(1) << 40));
@@ -282,6 +335,14 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (s.resume && s.checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint PATH");
+    for (const char* f : {"--kmp_blocktime", "--kmp_affinity", "--kmp_settings"})
+      if (!s.mkl && app.count(f) > 0)
+        throw CLI::ValidationError(f, "only takes effect with --mkl: add --mkl or drop it");
+    if (s.mkl) try {
+        (void)parallel::parse_kmp_affinity(s.kmp.affinity);
+      } catch (const Error& e) {
+        throw CLI::ValidationError("--kmp_affinity", std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
+      }
     const bool local = s.variable_update == "local";
     if (app.count("--num_ps") > 0 && s.variable_update != "parameter_server")
       throw CLI::ValidationError("--num_ps", "only applies to --variable_update=parameter_server");
@@ -313,6 +374,12 @@ int main(int argc, char** argv) {
   try {
     // A checkpoint that cannot be written should stop the run now, not after its first epoch.
     if (!s.checkpoint.empty()) check_output_file(s.checkpoint, "--checkpoint");
+    // libgomp reads its settings when it loads: --mkl applies them in a fresh copy of this
+    // process, before any OpenMP call and before MPI starts.
+    if (s.mkl) {
+      s.kmp.intra_threads = s.threads;
+      if (say) std::printf("OpenMP environment set by --mkl:\n%s", parallel::apply_kmp_settings(s.kmp, argv));
+    }
     if (s.threads > 0) omp_set_num_threads(s.threads);  // for OpenMP loops outside the network
 #if TINYCNN_EXAMPLE_MPI
     if (s.variable_update != "local") return train_distributed(s, argc, argv);
