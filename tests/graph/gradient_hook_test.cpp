@@ -120,7 +120,9 @@ TEST_CASE_TEMPLATE("the hook reports every leaf's gradient range once per backwa
         REQUIRE(got == want);
         // The gradients were final when reported: the copies equal the buffer after backward.
         std::span<const T> grads = net.gradients();
-        for (const auto& [r, copy] : seen.reports) {
+        for (const auto& report : seen.reports) {
+          const ParameterRange& r = report.first;  // named, not bound: OpenMP builds may not capture bindings
+          const auto& copy = report.second;
           INFO("range [" << r.offset << ", " << r.end() << ")");
           CHECK(std::all_of(copy.begin(), copy.end(), [](T v) { return std::isfinite(v); }));
           CHECK(std::memcmp(copy.data(), grads.data() + r.offset, copy.size() * sizeof(T)) == 0);

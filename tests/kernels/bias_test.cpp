@@ -13,7 +13,8 @@ TEST_CASE_TEMPLATE("bias add and its backward match the reference", T, float, do
   std::vector<Case> cases = {{1, 1}, {1, 8}, {3, 9}, {70, 3}, {129, 17}, {5000, 16} /* threaded */};
   for (index_t c : test::simd_sizes<T>()) cases.push_back({1 + index_t(rng.below(300)), c});
   for (int i = 0; i < 12; ++i) cases.push_back({1 + index_t(rng.below(300)), 1 + index_t(rng.below(40))});
-  for (auto [rows, c] : cases) {
+  for (const Case& k : cases) {
+    const index_t rows = k.rows, c = k.c;  // named, not bound: OpenMP builds may not capture bindings
     CAPTURE(rows);
     CAPTURE(c);
     auto x = test::random_vector<T>(rows * c, rng);

@@ -52,7 +52,9 @@ void check_conv(const kernels::ConvShape& s, Rng& rng, double tol, int threads =
   auto dw0 = test::random_vector<T>(s.patch() * s.out_c, rng);
   const double scaled = tol * double(s.patch() + s.out_c), wtol = tol * double(s.pixels() + 1);
   const std::vector<double> y_ref = reference::conv_forward(s, x.data(), w.data());
-  auto [dx_ref, dw_ref] = reference::conv_backward(s, x.data(), w.data(), dy.data());
+  auto refs = reference::conv_backward(s, x.data(), w.data(), dy.data());
+  const auto& dx_ref = std::get<0>(refs);  // named, not bound: OpenMP builds may not capture bindings
+  const auto& dw_ref = std::get<1>(refs);
   auto plus = [](const std::vector<double>& a, const std::vector<T>& b) {
     std::vector<double> r(a);
     for (std::size_t i = 0; i < r.size(); ++i) r[i] += double(b[i]);

@@ -121,7 +121,8 @@ TEST_CASE_TEMPLATE("global average pooling matches the reference", T, float, dou
   std::vector<Case> cases = {{1, 1, 1, 1}, {2, 8, 8, 17}, {3, 5, 3, 8}, {64, 8, 8, 32} /* threaded */};
   for (int i = 0; i < 8; ++i)
     cases.push_back({1 + index_t(rng.below(4)), 1 + index_t(rng.below(9)), 1 + index_t(rng.below(9)), 1 + index_t(rng.below(20))});
-  for (auto [n, h, w, c] : cases) {
+  for (const Case& k : cases) {
+    const index_t n = k.n, h = k.h, w = k.w, c = k.c;  // named, not bound: OpenMP builds may not capture bindings
     CAPTURE(n); CAPTURE(h); CAPTURE(w); CAPTURE(c);
     auto x = test::random_vector<T>(n * h * w * c, rng);
     auto dy = test::random_vector<T>(n * c, rng);

@@ -85,7 +85,8 @@ TEST_CASE("two at a time: every branch exactly once, two of them really at once,
 }
 
 TEST_CASE("a branch running beside others gets its share of the intra-op threads, and nested OpenMP") {
-  for (auto [intra, inter, share] : {std::tuple{4, 2, 2}, std::tuple{5, 2, 2}, std::tuple{1, 2, 1}}) {
+  for (const auto& setting : {std::tuple{4, 2, 2}, std::tuple{5, 2, 2}, std::tuple{1, 2, 1}}) {
+    const int intra = std::get<0>(setting), inter = std::get<1>(setting), share = std::get<2>(setting);  // named, not bound: OpenMP builds may not capture bindings
     omp_set_max_active_levels(1);  // as a program starts: the runner must raise it itself
     std::mutex m;
     std::vector<int> seen, team, nested_inter;

@@ -153,7 +153,8 @@ TEST_CASE("every kernel ran with the threads it was given: all of them alone, a 
 }
 
 TEST_CASE("the same settings give bitwise the same training, run after run") {
-  for (auto [intra, inter] : {std::pair{1, 1}, std::pair{2, 1}, std::pair{4, 2}}) {
+  for (const auto& setting : {std::pair{1, 1}, std::pair{2, 1}, std::pair{4, 2}}) {
+    const int intra = setting.first, inter = setting.second;
     INFO("intra " << intra << ", inter " << inter);
     const Training a = train(intra, inter, 3), b = train(intra, inter, 3);
     CHECK(test::same_bits<float>(a.parameters, b.parameters));

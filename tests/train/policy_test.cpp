@@ -178,7 +178,9 @@ TEST_CASE_TEMPLATE("each step reports every leaf's gradient range once, final, b
       for (ParameterRange r : got) covered += r.length;
       CHECK(covered == decltype(net)::num_params);
       // Final when reported: the copies are what the update then used, i.e. the buffer now.
-      for (const auto& [r, copy] : log.ready) {
+      for (const auto& ready : log.ready) {
+        const ParameterRange& r = ready.first;  // named, not bound: OpenMP builds may not capture bindings
+        const auto& copy = ready.second;
         INFO("range [" << r.offset << ", " << r.end() << ")");
         CHECK(same_bits<T>(copy, std::span<const T>(net.gradients()).subspan(std::size_t(r.offset), copy.size())));
       }

@@ -65,7 +65,7 @@ struct ImplList {
   template <class Accepts>
   static const char* first_name(Accepts&& accepts) {
     const char* chosen = nullptr;
-    ((!chosen && accepts(Impls{}) ? (chosen = Impls::name, true) : false), ...);
+    ((chosen = !chosen && accepts(Impls{}) ? Impls::name : chosen), ...);
     return chosen;
   }
 };
