@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything, runs the whole test suite.
-#   scripts/test.sh                 the suite once for each vector width the kernels have: AVX2
-#                                   (build-haswell/) and AVX-512 (build-avx512/, x86-64-v4). On a
-#                                   CPU without AVX-512 that run is skipped, and the output says so.
-#   scripts/test.sh --arch A        one build only: A is haswell, avx512 or native (build-A/)
+#   scripts/test.sh                 the suite twice, once per toolchain and vector width: g++ with
+#                                   GNU libgomp for AVX2 (build-haswell/), then clang with LLVM's
+#                                   libomp for AVX-512 (build-clang-avx512/, x86-64-v4). On a CPU
+#                                   without AVX-512 the clang run builds for AVX2 instead
+#                                   (build-clang-haswell/), and the output says so.
+#   scripts/test.sh --arch A        one g++ build only: A is haswell, avx512 or native (build-A/)
+#   scripts/test.sh --clang A       one clang + libomp build only (build-clang-A/)
 #   scripts/test.sh --sanitize      AddressSanitizer + UndefinedBehaviorSanitizer, AVX2 kernels,
 #                                   in build-sanitize/
 # The Slurm test (slurm/cluster) starts a cluster of virtual nodes on this machine: it needs root
@@ -11,11 +14,11 @@
 # packages and makes a skip a failure (CI does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+extra=(clang-16 libomp-16-dev)  # the second toolchain (clang 14, the default, lacks std::source_location)
 if [ "${TINYCNN_REQUIRE_SLURM:-0}" = 1 ]; then
-  "scripts/install-deps.sh" slurmctld slurmd slurm-client munge
-else
-  "scripts/install-deps.sh"
+  extra+=(slurmctld slurmd slurm-client munge)
 fi
+"scripts/install-deps.sh" "${extra[@]}"
 jobs=$(nproc)
 
 # The CPU features x86-64-v4 (-march=x86-64-v4, tinycnn::avx512) requires.
@@ -32,11 +35,15 @@ missing_avx512() {
 # sanitizers) leaves them to the first, and says so.
 flag_independent='^(compile_fail|floors|package|slurm)/'
 
-run_suite() {  # run_suite ARCH [ctest options]
-  local arch=$1 dir=build-$1
-  shift
-  echo "=== tinycnn test suite: TINYCNN_ARCH=$arch ($dir) ==="
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DTINYCNN_ARCH="$arch" -DTINYCNN_REQUIRE_MPI=ON > /dev/null
+run_suite() {  # run_suite gcc|clang ARCH [ctest options]
+  local compiler=$1 arch=$2 dir=build-$2 cxx=()
+  shift 2
+  if [ "$compiler" = clang ]; then
+    dir=build-clang-$arch
+    cxx=(-DCMAKE_CXX_COMPILER=clang++-16)
+  fi
+  echo "=== tinycnn test suite: $compiler, TINYCNN_ARCH=$arch ($dir) ==="
+  cmake -S . -B "$dir" "${cxx[@]}" -DCMAKE_BUILD_TYPE=Release -DTINYCNN_ARCH="$arch" -DTINYCNN_REQUIRE_MPI=ON > /dev/null
   cmake --build "$dir" -j "$jobs"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
 }
@@ -55,32 +62,38 @@ case "${1:-}" in
     echo "(the compile_fail, floors, package and slurm tests do not depend on the build flags: scripts/test.sh runs them)"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" -E "$flag_independent"
     ;;
-  --arch)
+  --arch|--clang)
     arch=${2:-}
     case "$arch" in
       haswell|native) ;;
       avx512)
         lacking=$(missing_avx512)
         if [ -n "$lacking" ]; then
-          echo "scripts/test.sh: --arch avx512 needs a CPU with AVX-512; this one lacks: $lacking" >&2
+          echo "scripts/test.sh: $1 avx512 needs a CPU with AVX-512; this one lacks: $lacking" >&2
           exit 2
         fi ;;
-      *) echo "scripts/test.sh: --arch takes haswell, avx512 or native, not '$arch'" >&2; exit 2 ;;
+      *) echo "scripts/test.sh: $1 takes haswell, avx512 or native, not '$arch'" >&2; exit 2 ;;
     esac
-    run_suite "$arch"
-    ;;
-  "")
-    run_suite haswell
-    lacking=$(missing_avx512)
-    if [ -z "$lacking" ]; then
-      echo "(the compile_fail, floors, package and slurm tests do not depend on the build flags: run once, above)"
-      run_suite avx512 -E "$flag_independent"
+    if [ "$1" = --clang ]; then
+      echo "(the compile_fail, floors, package and slurm tests check g++ diagnostics or do not depend on the toolchain: scripts/test.sh --arch runs them)"
+      run_suite clang "$arch" -E "$flag_independent"
     else
-      echo "=== tinycnn test suite: TINYCNN_ARCH=avx512 SKIPPED: this CPU lacks $lacking, so the AVX-512 kernels were not tested ==="
+      run_suite gcc "$arch"
     fi
     ;;
+  "")
+    run_suite gcc haswell
+    lacking=$(missing_avx512)
+    arch=avx512
+    if [ -n "$lacking" ]; then
+      echo "=== TINYCNN_ARCH=avx512 SKIPPED: this CPU lacks $lacking, so the AVX-512 kernels are not tested; the clang run builds for AVX2 ==="
+      arch=haswell
+    fi
+    echo "(the compile_fail, floors, package and slurm tests do not depend on the toolchain: run once, above)"
+    run_suite clang "$arch" -E "$flag_independent"
+    ;;
   *)
-    echo "usage: scripts/test.sh [--arch haswell|avx512|native | --sanitize]" >&2
+    echo "usage: scripts/test.sh [--arch haswell|avx512|native | --clang haswell|avx512|native | --sanitize]" >&2
     exit 2
     ;;
 esac

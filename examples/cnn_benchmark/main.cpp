@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "build_info.hpp"
 #include "distributed.hpp"
@@ -82,6 +83,9 @@ bool parse_bool(const std::string& flag, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The process's CPU mask, read before the OpenMP runtime starts: LLVM's libomp binds the
+  // initial thread to its first place, after which this thread's mask is that place alone.
+  const std::vector<int> cpus = parallel::allowed_cpus();
   CLI::App app{"The TensorFlow CNN benchmark (tf_cnn_benchmarks) on tinycnn: synthetic data, TF's flags and output"};
   std::string model = "trivial", batch_size, num_batches = "100", num_warmup_batches = "10", display_every = "10";
   std::string inference_chunk = "0";
@@ -226,7 +230,7 @@ int main(int argc, char** argv) {
     inter_threads = int(parse_integer("--num_inter_threads", inter, 0));
     intra_threads = int(parse_integer("--num_intra_threads", intra, 0));
     cores_limit = int(parse_integer("--num_cores", num_cores, 0));
-    if (const auto cpus = parallel::allowed_cpus(); std::size_t(cores_limit) > cpus.size())
+    if (std::size_t(cores_limit) > cpus.size())
       throw UsageError("--num_cores " + num_cores + " is more than the " + std::to_string(cpus.size()) +
                        " CPUs this process may use (" + parallel::cpu_list(cpus) + ")");
     o.seed = std::uint64_t(parse_integer("--tf_random_seed", seed, 0));
@@ -340,7 +344,7 @@ int main(int argc, char** argv) {
                                    std::max(inter_threads, 1),
                                    inter_threads > 0 ? "--num_inter_threads" : "library's pick")},
       {"OpenMP", omp_line},
-      {"CPUs", parallel::cpu_list(parallel::allowed_cpus()) +
+      {"CPUs", parallel::cpu_list(cpus) +
                    (cores_limit > 0 ? " (--num_cores " + std::to_string(cores_limit) + ")" : " (this process's CPU mask)")},
       {"World", cluster ? world.layout + bench::strprintf("; %d kernel threads per rank", o.threads)
                         : std::string("1 process")},
@@ -356,7 +360,7 @@ int main(int argc, char** argv) {
                        kmp.blocktime_ms, kmp.affinity, kmp.settings, cores_limit};
   o.openmp = {omp_get_max_threads(), omp_get_num_procs(), env_or("OMP_PLACES", ""), env_or("OMP_WAIT_POLICY", ""),
               env_or("GOMP_SPINCOUNT", ""), env_or("KMP_BLOCKTIME", ""), env_or("KMP_AFFINITY", ""),
-              parallel::cpu_list(parallel::allowed_cpus()), parallel::probe_openmp(o.threads)};
+              parallel::cpu_list(cpus), parallel::probe_openmp(o.threads)};
   o.provenance = bench::collect_provenance({CNN_BENCHMARK_COMMIT, CNN_BENCHMARK_BUILD_TYPE, CNN_BENCHMARK_CXX_FLAGS});
   o.cluster = cluster.get();
   o.variable_update = variable_update;

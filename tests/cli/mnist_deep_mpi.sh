@@ -9,23 +9,14 @@ mpiexec=$1
 exe=$2
 work=$(mktemp -d /tmp/tinycnn-mnist-mpi.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+. "$(dirname "$0")/expect_lines.sh"
 small="--train_images 200 --test_images 100 --threads 1 --display_every 5"
 
-run() {  # run NAME RANKS ARGS...: output in $work/NAME.out, exit status in $rc
+run() {  # run NAME RANKS ARGS...: RANKS 0 runs the program alone
   name=$1 ranks=$2
   shift 2
-  if [ "$ranks" = 0 ]; then "$exe" "$@" > "$work/$name.out" 2>&1; else
-    timeout 120 "$mpiexec" -n "$ranks" "$exe" "$@" > "$work/$name.out" 2>&1; fi
-  rc=$?
-  echo "--- $name (exit $rc)"
-  cat "$work/$name.out"
-}
-expect() {  # expect NAME STATUS COUNT REGEX: the exit status, and how many lines match
-  [ "$rc" -eq "$2" ] || fail "$1: exit $rc, expected $2"
-  n=$(grep -Ec -- "$4" "$work/$1.out")
-  [ "$n" -eq "$3" ] || fail "$1: $n lines match /$4/, expected $3"
+  if [ "$ranks" = 0 ]; then run_as "$name" "$exe" "$@"; else
+    run_as "$name" timeout 120 "$mpiexec" -n "$ranks" "$exe" "$@"; fi
 }
 
 run ps 3 --variable_update=parameter_server --epochs 1 --batch_size 10 $small --checkpoint "$work/ps.ckpt"
@@ -69,5 +60,4 @@ expect local_twice 2 1 "^mnist_deep: 2 processes were started together, and --va
 run async_resume 0 --variable_update=parameter_server --cross_replica_sync=false --checkpoint "$work/x.ckpt" --resume
 expect async_resume 2 1 "^mnist_deep: --resume: asynchronous servers count every worker's updates"
 
-[ $failures -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
-echo "all mnist_deep MPI checks passed"
+finish "all mnist_deep MPI checks passed"

@@ -6,22 +6,12 @@
 exe=$1
 work=$(mktemp -d /tmp/tinycnn-mnist-threads.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+. "$(dirname "$0")/expect_lines.sh"
 small="--train_images 400 --test_images 50"
-
-run() {  # run NAME ARGS...: output in $work/NAME.out, exit status in $rc
+run() {  # run NAME ARGS...
   name=$1
   shift
-  env -u OMP_NUM_THREADS "$exe" "$@" > "$work/$name.out" 2>&1
-  rc=$?
-  echo "--- $name (exit $rc)"
-  cat "$work/$name.out"
-}
-expect() {  # expect NAME STATUS COUNT REGEX: the exit status, and how many lines match
-  [ "$rc" -eq "$2" ] || fail "$1: exit $rc, expected $2"
-  n=$(grep -Ec -- "$4" "$work/$1.out")
-  [ "$n" -eq "$3" ] || fail "$1: $n lines match /$4/, expected $3"
+  run_as "$name" env -u OMP_NUM_THREADS "$exe" "$@"
 }
 
 run steps $small --max_steps 7 --display_every 3 --num_intra_threads 1 --num_inter_threads 2
@@ -43,5 +33,4 @@ expect too_many_threads 2 1 "^mnist_deep: --num_intra_threads"
 run negative_steps $small --max_steps -1
 expect negative_steps 2 1 "^mnist_deep: --max_steps"
 
-[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "mnist_deep's thread flags, --max_steps and progress lines work"
+finish "mnist_deep's thread flags, --max_steps and progress lines work"

@@ -17,7 +17,8 @@
 namespace tinycnn::parallel {
 
 struct OpenMpProbe {
-  std::string proc_bind;          // omp_get_proc_bind() for a team: false, true, close, spread ...
+  std::string proc_bind;          // omp_get_proc_bind() for a team: false, true, close, spread,
+                                  // intel (libomp placing by KMP_AFFINITY) ...
   std::string nested_proc_bind;   // the same for a team inside that team (OMP_PROC_BIND=spread,close)
   int num_places = 0;             // omp_get_num_places(): 0 when threads are not bound to places
   std::vector<int> thread_places; // omp_get_place_num() of each thread of a team (-1: none)
@@ -35,7 +36,8 @@ inline const char* proc_bind_name(omp_proc_bind_t b) {
     case omp_proc_bind_close: return "close";
     case omp_proc_bind_spread: return "spread";
   }
-  return "unknown";
+  // LLVM's libomp (and Intel's) answer 5 when KMP_AFFINITY, not OMP_PROC_BIND, places the threads.
+  return int(b) == 5 ? "intel" : "unknown";
 }
 
 // Runs one team of `threads` (at least 2 for the spin measurement) and then leaves it idle for
