@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   std::string inference_chunk = "0";
   std::string optimizer = "sgd", learning_rate, momentum = "0.9", weight_decay = "4e-5";
   std::string inter = "0", intra = "0", kmp_blocktime = "0", kmp_settings = "1", num_cores = "0";
-  std::string kmp_affinity = "granularity=fine,verbose,compact,1,0";
+  std::string kmp_affinity = "granularity=fine,verbose,compact,1,0", omp_proc_bind;
   std::string seed = "1234", train_dir, repetitions = "1", output_json, output_csv, data_format = "NHWC";
   std::string variable_update = "local", device = "cpu";
   std::string num_ps = "1", cross_replica_sync = "true", comm_wait = "poll", comm_timeout = "600";
@@ -115,6 +115,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--num_inter_threads", inter, "Graph branches run at once (0: the library picks)")->capture_default_str();
   app.add_option("--num_intra_threads", intra, "Threads inside one kernel (0: the library picks)")->capture_default_str();
+  app.add_option("--omp_proc_bind", omp_proc_bind,
+                 "OpenMP binding per nesting level, e.g. spread,close: inter-op pieces spread, their kernels close");
   app.add_option("--num_cores", num_cores, "Run on the first N CPUs of this process's CPU mask (0: all of them)")
       ->capture_default_str();
   app.add_flag("--mkl", mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
@@ -244,6 +246,13 @@ int main(int argc, char** argv) {
     for (const char* f : {"--kmp_blocktime", "--kmp_affinity", "--kmp_settings"})
       if (!mkl && app.count(f) > 0)
         throw UsageError(std::string(f) + " only takes effect with --mkl: add --mkl=True or drop " + f);
+    if (mkl && !omp_proc_bind.empty())
+      throw UsageError("--omp_proc_bind and --mkl both set the threads' binding (--mkl from --kmp_affinity): use one");
+    if (!omp_proc_bind.empty()) try {
+        (void)parallel::proc_bind_environment(omp_proc_bind);
+      } catch (const Error& e) {
+        throw UsageError("--omp_proc_bind: " + std::string(e.what()).substr(std::string("tinycnn: omp_proc_bind: ").size()));
+      }
     if (mkl) {
       try {
         (void)parallel::parse_kmp_affinity(kmp.affinity);
@@ -293,8 +302,11 @@ int main(int argc, char** argv) {
     if (mkl) {
       applied_by_mkl = parallel::apply_kmp_settings(kmp, argv);
       omp_line = "set by --mkl (listed above)";
-    } else if (narrowed) {
-      parallel::reexec_with_environment({}, argv);
+    } else if (!omp_proc_bind.empty() || narrowed) {
+      const auto env = omp_proc_bind.empty() ? std::vector<parallel::EnvSetting>{}
+                                             : parallel::proc_bind_environment(omp_proc_bind);
+      if (!(applied_by_mkl = parallel::applied_environment())) parallel::reexec_with_environment(env, argv);
+      if (!omp_proc_bind.empty()) omp_line = "set by --omp_proc_bind (listed above)";
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
@@ -321,8 +333,9 @@ int main(int argc, char** argv) {
     o.out = std::fopen("/dev/null", "w");
     if (!o.out) o.out = stdout;
   }
-  if (applied_by_mkl && speaks)
-    std::printf("OpenMP environment set by --mkl (process re-executed with it):\n%s", applied_by_mkl);
+  if (applied_by_mkl && speaks && std::string_view(applied_by_mkl).find_first_not_of(' ') != std::string_view::npos)
+    std::printf("OpenMP environment set by --mkl, --omp_proc_bind or --num_cores (process re-executed with it):\n%s",
+                applied_by_mkl);
 
   // Ranks that share a host share its cores: by default each takes its part of them.
   int ranks_here = 1;
@@ -357,7 +370,7 @@ int main(int argc, char** argv) {
   };
 
   o.thread_settings = {intra_threads, inter_threads, std::max(inter_threads, 1), mkl,
-                       kmp.blocktime_ms, kmp.affinity, kmp.settings, cores_limit};
+                       kmp.blocktime_ms, kmp.affinity, kmp.settings, cores_limit, omp_proc_bind};
   o.openmp = {omp_get_max_threads(), omp_get_num_procs(), env_or("OMP_PLACES", ""), env_or("OMP_WAIT_POLICY", ""),
               env_or("GOMP_SPINCOUNT", ""), env_or("KMP_BLOCKTIME", ""), env_or("KMP_AFFINITY", ""),
               parallel::cpu_list(cpus), parallel::probe_openmp(o.threads)};

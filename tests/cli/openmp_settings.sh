@@ -49,6 +49,11 @@ if [ "$ncpus" -ge 2 ]; then
   # blocktime 200 ms: an idle thread spins through the 40 ms the probe waits; scatter: spread.
   run spin_spread --mkl --kmp_blocktime=200 --kmp_settings=0 --kmp_affinity=granularity=fine,scatter --num_intra_threads=2
   expect spin_spread 'o["proc_bind"] in ("spread", "intel") and min(o["thread_places"]) >= 0 and o["idle_spin_fraction"] > 0.3'
+  # --omp_proc_bind binds the inter-op and intra-op levels differently: a team spread, a team
+  # inside it close (both runtimes read OMP_PROC_BIND).
+  run nested --omp_proc_bind=spread,close --num_intra_threads=2
+  expect nested 'o["proc_bind"] == "spread" and o["nested_proc_bind"] == "close" and min(o["thread_places"]) >= 0'
+  expect nested 'c["omp_proc_bind"] == "spread,close" and o["omp_places"] == "cores"'
   # --num_cores narrows the CPU mask, and the runtime sizes its teams from it.
   run one_core --num_cores=1
   expect one_core 'o["procs"] == 1 and o["max_threads"] == 1 and "," not in o["cpus_allowed"] and "-" not in o["cpus_allowed"]'
@@ -64,6 +69,15 @@ if [ "$ncpus" -ge 2 ]; then
 else
   echo "one CPU: the binding and spinning checks need two (skipped, and said so)"
 fi
+
+# A binding the runtime does not know, or two flags that both set it, are refused.
+for bad in "--omp_proc_bind=sideways" "--omp_proc_bind=false,close" "--omp_proc_bind=close --mkl"; do
+  # shellcheck disable=SC2086
+  if "$exe" --model=trivial $bad > "$dir/bad.txt" 2>&1 || [ $? -ne 2 ]; then
+    echo "$bad: not refused with exit status 2"; cat "$dir/bad.txt"; exit 1
+  fi
+  grep -q "^cnn_benchmark: --omp_proc_bind" "$dir/bad.txt" || { cat "$dir/bad.txt"; exit 1; }
+done
 
 # More cores than the mask holds is refused before any work.
 if "$exe" --model=trivial --num_cores=$((ncpus + 1)) > "$dir/refused.txt" 2>&1; then

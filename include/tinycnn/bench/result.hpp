@@ -31,6 +31,7 @@ struct ThreadSettings {
   std::string kmp_affinity;
   int kmp_settings = 1;
   int num_cores = 0;  // --num_cores (0: the whole CPU mask)
+  std::string omp_proc_bind;  // --omp_proc_bind (empty: not given)
 };
 
 // The OpenMP runtime's own view once the process started: its answers, the variables it read
@@ -178,6 +179,7 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.field("num_inter_threads", t.inter).field("num_inter_threads_requested", t.inter_requested);
   j.field("mkl", t.mkl).field("kmp_blocktime", t.kmp_blocktime).field("kmp_affinity", t.kmp_affinity);
   j.field("kmp_settings", t.kmp_settings).field("num_cores", t.num_cores);
+  detail::string_or_null(j, "omp_proc_bind", t.omp_proc_bind);
   j.end_object();
   j.key("openmp").begin_object();
   const parallel::OpenMpProbe& probe = o.openmp.probe;

@@ -263,4 +263,22 @@ inline const char* apply_kmp_settings(const KmpSettings& k, char** argv) {
   reexec_with_environment(openmp_environment(k, spins), argv);
 }
 
+// --omp_proc_bind: OpenMP's own binding list, one entry per nesting level, so that the inter-op
+// level (pieces of the graph side by side) and the intra-op level (each piece's kernels) can be
+// placed differently: "spread,close" spreads the pieces over the cores and keeps each piece's
+// threads near each other. Both runtimes read OMP_PROC_BIND; threads are bound to cores
+// (OMP_PLACES=cores) unless the user chose places. Throws Error on an entry it does not know.
+inline std::vector<EnvSetting> proc_bind_environment(std::string_view list) {
+  const std::vector<std::string> levels = detail::split_top_level(list);
+  for (const std::string& level : levels)
+    if (level != "close" && level != "spread" && level != "primary" && level != "master" && level != "true" &&
+        level != "false")
+      throw Error("omp_proc_bind: '" + level + "' is not a binding (close, spread, primary, true, false)");
+  if (levels.size() > 1 && std::find(levels.begin(), levels.end(), "false") != levels.end())
+    throw Error("omp_proc_bind: false stands alone, not in a list");
+  std::vector<EnvSetting> env{{"OMP_PROC_BIND", std::string(list), "--omp_proc_bind, one binding per nesting level"}};
+  if (!std::getenv("OMP_PLACES")) env.push_back({"OMP_PLACES", "cores", "--omp_proc_bind: one place per core"});
+  return env;
+}
+
 }  // namespace tinycnn::parallel
