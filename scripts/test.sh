@@ -8,7 +8,7 @@
 #   scripts/test.sh --arch A        one g++ build only: A is haswell, avx512 or native (build-A/)
 #   scripts/test.sh --clang A       one clang + libomp build only (build-clang-A/)
 #   scripts/test.sh --sanitize      AddressSanitizer + UndefinedBehaviorSanitizer, AVX2 kernels,
-#                                   in build-sanitize/
+#                                   in build-sanitize/ (without the full-size model tests)
 # The Slurm test (slurm/cluster) starts a cluster of virtual nodes on this machine: it needs root
 # and Debian's Slurm packages, and is skipped without them. TINYCNN_REQUIRE_SLURM=1 installs the
 # packages and makes a skip a failure (CI does this).
@@ -54,12 +54,13 @@ case "${1:-}" in
     flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
     echo "=== tinycnn test suite: ASan + UBSan, TINYCNN_ARCH=haswell ($dir) ==="
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" -DTINYCNN_ARCH=haswell -DTINYCNN_REQUIRE_MPI=ON \
-          -DTINYCNN_BUILD_EXAMPLES=OFF -DTINYCNN_BUILD_BENCHMARKS=OFF > /dev/null
+          -DTINYCNN_BUILD_EXAMPLES=OFF -DTINYCNN_BUILD_BENCHMARKS=OFF -DTINYCNN_TEST_FULL_MODELS=OFF > /dev/null
     # libgomp's thread pool is never freed before exit; that is not our leak.
     export ASAN_OPTIONS=detect_leaks=0
     export UBSAN_OPTIONS=print_stacktrace=1
     cmake --build "$dir" -j "$jobs"
-    echo "(the compile_fail, floors, package and slurm tests do not depend on the build flags: scripts/test.sh runs them)"
+    echo "(the compile_fail, floors, package and slurm tests do not depend on the build flags, and the full-size"
+    echo " model tests run the kernels the small tests check, for minutes under the sanitizers: scripts/test.sh runs them)"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" -E "$flag_independent"
     ;;
   --arch|--clang)
