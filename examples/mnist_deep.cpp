@@ -49,6 +49,7 @@ struct Settings {
   int threads = 0;        // intra-op: threads inside one kernel (0: the library picks)
   int inter_threads = 0;  // independent pieces of the graph at once (0: the library picks)
   bool mkl = false;       // apply kmp to the OpenMP runtime (re-executes, as cnn_benchmark does)
+  bool deterministic = false;  // the same results for any thread counts
   parallel::KmpSettings kmp;
   index_t max_steps = 0;  // stop after this many steps (0: the epochs decide)
   int display_every = 100;
@@ -127,10 +128,11 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
   }
   if (part.speaks())
     std::printf("mnist_deep: %lld parameters, %.1f MFLOP forward per image; %lld train / %lld test images, "
-                "batch %lld x %d worker%s, Adam %g, intra %d inter %d threads; %lld steps\n",
+                "batch %lld x %d worker%s, Adam %g, intra %d inter %d threads%s; %lld steps\n",
                 (long long)net.num_params, net.flops_per_image / 1e6, (long long)d.train.size(),
                 (long long)d.test.size(), (long long)s.batch_size, part.workers, part.workers == 1 ? "" : "s",
-                s.learning_rate, net.intra_threads(), net.inter_threads(), (long long)last_step);
+                s.learning_rate, net.intra_threads(), net.inter_threads(), s.deterministic ? " (deterministic)" : "",
+                (long long)last_step);
 
   Tensor<float> images;
   std::vector<std::int32_t> labels;
@@ -198,6 +200,7 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
 Net make_net(const Settings& s) {
   auto net = make_model<models::MnistDeep>(models::MnistInput{}, s.batch_size);
   net.set_threads(s.threads, s.inter_threads);
+  net.set_deterministic(s.deterministic);
   net.init(s.seed);
   return net;
 }
@@ -305,6 +308,7 @@ int main(int argc, char** argv) {
   app.add_option("--num_inter_threads", s.inter_threads, "Independent pieces of the graph run at once (0: the library picks)")
       ->capture_default_str()->check(CLI::Range(0, parallel::kMaxThreads));
   app.add_flag("--mkl", s.mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
+  app.add_flag("--deterministic", s.deterministic, "The same results for any thread counts (costs some speed)");
   app.add_option("--kmp_blocktime", s.kmp.blocktime_ms, "ms an idle OpenMP thread spins (needs --mkl)")
       ->capture_default_str()->check(CLI::Range(0, 1000000));
   app.add_option("--kmp_affinity", s.kmp.affinity, "Intel KMP_AFFINITY string (needs --mkl)")->capture_default_str();

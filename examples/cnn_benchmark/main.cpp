@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   std::string num_ps = "1", cross_replica_sync = "true", comm_wait = "poll", comm_timeout = "600";
   std::string comm_bucket_mb = "4", speedup_base = "0";
   std::string job_name, ps_hosts, worker_hosts, task_index;
-  bool forward_only = false, mkl = false, per_layer = false;
+  bool forward_only = false, mkl = false, per_layer = false, deterministic = false;
 
   app.add_option("--model", model, "Model: " + model_names())->capture_default_str();
   app.add_option("--batch_size", batch_size, "Images per step (default: the model's, as in TensorFlow)");
@@ -115,6 +115,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--num_inter_threads", inter, "Graph branches run at once (0: the library picks)")->capture_default_str();
   app.add_option("--num_intra_threads", intra, "Threads inside one kernel (0: the library picks)")->capture_default_str();
+  app.add_flag("--deterministic", deterministic,
+               "The same results for any thread counts (no split-K GEMM; costs some speed, see docs/threads.md)");
   app.add_option("--omp_proc_bind", omp_proc_bind,
                  "OpenMP binding per nesting level, e.g. spread,close: inter-op pieces spread, their kernels close");
   app.add_option("--num_cores", num_cores, "Run on the first N CPUs of this process's CPU mask (0: all of them)")
@@ -344,6 +346,7 @@ int main(int argc, char** argv) {
   if (intra_threads > 0) omp_set_num_threads(intra_threads);  // for OpenMP loops outside the network
   o.threads = parallel::resolve_threads(intra_threads, "--num_intra_threads");
   o.inter_threads = inter_threads;
+  o.deterministic = deterministic;
   o.model = std::string(entry->name);
   o.forward_only = forward_only;
   o.per_layer = per_layer;
@@ -352,10 +355,11 @@ int main(int argc, char** argv) {
   o.epoch_images = entry->epoch_images;
   o.train_dir = train_dir;
   o.header_extra = {
-      {"Threads", bench::strprintf("intra %d (%s), inter %d (%s)", o.threads,
+      {"Threads", bench::strprintf("intra %d (%s), inter %d (%s)%s", o.threads,
                                    intra_threads > 0 ? "--num_intra_threads" : "library's pick: all OpenMP threads",
                                    std::max(inter_threads, 1),
-                                   inter_threads > 0 ? "--num_inter_threads" : "library's pick")},
+                                   inter_threads > 0 ? "--num_inter_threads" : "library's pick",
+                                   deterministic ? ", deterministic (the same results for any thread count)" : "")},
       {"OpenMP", omp_line},
       {"CPUs", parallel::cpu_list(cpus) +
                    (cores_limit > 0 ? " (--num_cores " + std::to_string(cores_limit) + ")" : " (this process's CPU mask)")},

@@ -72,6 +72,7 @@ struct BenchmarkOptions {
   std::string train_dir;             // save a checkpoint there at the end when set
   int threads = 0;                   // kernel threads in use, for the FMA peak
   int inter_threads = 1;             // independent branches at once (0: the library picks)
+  bool deterministic = false;        // results the same for any thread count (Network::set_deterministic)
   double fma_seconds = 0.1;          // per round of the peak measurement
   std::vector<std::pair<std::string, std::string>> header_extra;  // the driver's thread/OpenMP lines
   ThreadSettings thread_settings;    // the thread and OpenMP flags as given, for the JSON
@@ -178,7 +179,7 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.field("num_intra_threads", o.threads).field("num_intra_threads_requested", t.intra_requested);
   j.field("num_inter_threads", t.inter).field("num_inter_threads_requested", t.inter_requested);
   j.field("mkl", t.mkl).field("kmp_blocktime", t.kmp_blocktime).field("kmp_affinity", t.kmp_affinity);
-  j.field("kmp_settings", t.kmp_settings).field("num_cores", t.num_cores);
+  j.field("kmp_settings", t.kmp_settings).field("num_cores", t.num_cores).field("deterministic", o.deterministic);
   detail::string_or_null(j, "omp_proc_bind", t.omp_proc_bind);
   j.end_object();
   j.key("openmp").begin_object();
@@ -284,16 +285,16 @@ inline std::string csv_field(const std::string& v) {  // RFC 4180: quoted, inner
 inline std::string to_csv(const BenchmarkOptions& o, const BenchmarkResult& r) {
   std::string out =
       "schema,model,batch_size,num_batches,num_warmup_batches,forward_only,num_intra_threads,num_inter_threads,"
-      "mkl,kmp_blocktime,variable_update,workers,repetition,images_per_sec,elapsed_seconds,"
+      "mkl,kmp_blocktime,deterministic,variable_update,workers,repetition,images_per_sec,elapsed_seconds,"
       "worker_images_per_sec,communication_wait_seconds_per_step,host,date_utc,commit,compiler,cpu_model,isa,"
       "fma_peak_gflops,slurm_job_id\n";
   const ThreadSettings& t = o.thread_settings;
   const Provenance& p = o.provenance;
   for (std::size_t k = 0; k < r.repetitions.size(); ++k) {
     const RepetitionResult& rep = r.repetitions[k];
-    out += strprintf("%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%s,%d,%zu,%.6g,%.6g,%.6g,%.6g,", kResultSchema,
+    out += strprintf("%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%d,%s,%d,%zu,%.6g,%.6g,%.6g,%.6g,", kResultSchema,
                      detail::csv_field(o.model).c_str(), (long long)o.batch_size, o.num_batches, o.num_warmup_batches,
-                     int(o.forward_only), o.threads, t.inter, int(t.mkl), t.kmp_blocktime,
+                     int(o.forward_only), o.threads, t.inter, int(t.mkl), t.kmp_blocktime, int(o.deterministic),
                      detail::csv_field(o.variable_update).c_str(), r.world.workers, k + 1, rep.images_per_sec,
                      rep.elapsed_seconds, rep.worker_images_per_sec, rep.wait_seconds_per_step);
     out += detail::csv_field(p.host) + "," + p.date_utc + "," + detail::csv_field(p.build.commit) + "," +

@@ -89,6 +89,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   const index_t chunk = o.forward_only ? inference_chunk(n, o.inference_chunk) : n;
   auto net = make_model<Spec>(input, chunk);  // Trainer::evaluate runs n images in chunks
   net.set_threads(o.threads, o.inter_threads);
+  net.set_deterministic(o.deterministic);
   using Net = decltype(net);
   // Worker k's batch is rows [k n, (k+1) n) of one global draw (one process alone: all of it).
   const index_t workers = cluster ? cluster->workers() : 1, worker = cluster ? cluster->worker_index() : 0;

@@ -71,6 +71,11 @@ class Network {
   }
   int intra_threads() const { return intra_; }
   int inter_threads() const { return inter_; }
+  // Deterministic: the same parameters and losses for any intra and inter thread counts, not
+  // only from run to run at the same ones (parallel/execution.hpp). It costs the split-K GEMM
+  // of the weight gradients (docs/threads.md measures how much); the workspace plan covers both.
+  void set_deterministic(bool on) { deterministic_ = on; }
+  bool deterministic() const { return deterministic_; }
   // Bytes of kernel workspace now held: the forward's need after planning, the training need
   // after the first backward.
   std::size_t workspace_bytes() const { return workspace_.bytes(); }
@@ -85,7 +90,7 @@ class Network {
   // x holds batch() images of in_dims (NHWC); returns batch() x classes logits.
   const T* forward(const T* x, Context& ctx) {
     ctx.batch = batch_;
-    ctx.exec = {intra_, inter_, workspace_.view(), ctx.trace};
+    ctx.exec = execution(ctx);
     return detail::run_forward(root_, x, ctx);
   }
   // After forward on the same x: fills gradients() from d(loss)/d(logits), and dx (the
@@ -98,7 +103,7 @@ class Network {
       workspace_.reserve(planned_workspace_bytes(true));
       backward_planned_ = true;
     }
-    ctx.exec = {intra_, inter_, workspace_.view(), ctx.trace};
+    ctx.exec = execution(ctx);
     detail::run_backward(root_, x, dlogits, dx, ctx);
   }
 
@@ -137,6 +142,9 @@ class Network {
   static std::string signature() { return root_type::describe(); }
 
  private:
+  parallel::Execution execution(const Context& ctx) {
+    return {intra_, inter_, workspace_.view(), ctx.trace, nullptr, deterministic_};
+  }
   // After a change of batch or threads: the forward's workspace now, backward's when it first runs.
   void replan_workspace() {
     if (batch_ == 0) return;
@@ -151,6 +159,7 @@ class Network {
   root_type root_;
   index_t batch_ = 0;
   int intra_ = 1, inter_ = 1;
+  bool deterministic_ = false;
   parallel::WorkspaceArena workspace_;  // kernel scratch, planned (parallel/workspace.hpp)
   bool backward_planned_ = false;
 };

@@ -1,7 +1,11 @@
 // A per-channel bias on NHWC activations, seen as `rows` = n*h*w rows of c contiguous channels.
 // The backward is a sum over rows for every channel; detail::reduce_rows, the machinery for
-// such per-channel sums, is shared with batch_norm.hpp.
+// such per-channel sums (the same for any thread count), is shared with batch_norm.hpp.
 #pragma once
+#include <omp.h>
+
+#include <algorithm>
+
 #include "tinycnn/core/attributes.hpp"
 #include "tinycnn/parallel/workspace.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
@@ -15,49 +19,54 @@ namespace detail {
 // totals cost one scalar pass over c per 64 rows.
 inline constexpr index_t kReduceBlockRows = 64;
 
-// The per-thread scratch of reduce_rows, carved from the caller's workspace: for each of the
-// `threads` threads, its K * c double totals and its K * c T block accumulator.
+// The rows are cut into parts whose number follows the rows alone, never the threads: each
+// part's total is summed in the same order whichever thread takes it, and the parts' totals are
+// added in part order, so a per-channel sum is the same for any thread count. More parts than
+// any node has cores, few enough that the parts' totals stay small next to the rows.
+inline constexpr index_t kReduceParts = 256;
+inline index_t reduce_parts(index_t rows) {
+  return std::clamp<index_t>((rows + kReduceBlockRows - 1) / kReduceBlockRows, 1, kReduceParts);
+}
+
+// The scratch of reduce_rows, carved from the caller's workspace: each part's K * c double
+// totals, and each thread's K * c T block accumulator.
 template <class T, int K>
 struct RowSums {
-  parallel::Workspace::Parts parts;
+  double* part_totals = nullptr;
+  index_t parts = 1;
+  parallel::Workspace::Parts accumulators;
   int threads = 1;
 
-  static std::size_t part_bytes(index_t c) {
-    return parallel::workspace_bytes([&](parallel::Workspace& ws) {
-      ws.take<double>(K * c);
-      ws.take<T>(K * c);
-    });
-  }
   static RowSums carve(parallel::Workspace& ws, index_t rows, index_t c, int intra) {
-    const int nt = threads_for(intra, rows * c);
-    return {ws.take_parts(nt, part_bytes(c)), nt};
+    const index_t parts = reduce_parts(rows);
+    const int nt = int(std::min<index_t>(threads_for(intra, rows * c), parts));
+    double* totals = ws.take<double>(parts * K * c);
+    return {totals, parts, ws.take_parts(nt, sizeof(T) * std::size_t(align_count<T>(K * c))), nt};
   }
 };
 
 // totals[k * c + ch] (K quantities per channel, in double) = the sum over all rows of the k-th
 // quantity. visit(r0, r1, acc) adds the k-th quantity of rows [r0, r1) into acc[k * c + ch], a
-// zeroed, 64-byte aligned T array. Threads own contiguous row ranges and their partial sums are
-// added in thread order, so the result is the same on every run with the same thread count.
+// zeroed, 64-byte aligned T array. The order of every addition follows rows and c only (see
+// kReduceParts): the result is the same on every run and for every thread count.
 template <class T, int K, class Visit>
 void reduce_rows(const RowSums<T, K>& scratch, index_t rows, index_t c, double* totals, const Visit& visit) {
-  const int nt = scratch.threads;
-  const index_t kc = K * c;
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (int t = 0; t < nt; ++t) {
-    parallel::Workspace own = scratch.parts.part(t);
-    double* mine = own.take<double>(kc);
-    T* acc = own.take<T>(kc);
+  const index_t parts = scratch.parts, kc = K * c;
+#pragma omp parallel for num_threads(scratch.threads) schedule(static) if (scratch.threads > 1)
+  for (index_t part = 0; part < parts; ++part) {
+    T* acc = scratch.accumulators.template at<T>(omp_get_thread_num());
+    double* mine = scratch.part_totals + part * kc;
     std::fill(mine, mine + kc, 0.0);
-    const index_t end = rows * (t + 1) / nt;
-    for (index_t r0 = rows * t / nt; r0 < end; r0 += kReduceBlockRows) {
+    const index_t end = rows * (part + 1) / parts;
+    for (index_t r0 = rows * part / parts; r0 < end; r0 += kReduceBlockRows) {
       std::fill(acc, acc + kc, T(0));
       visit(r0, std::min(end, r0 + kReduceBlockRows), acc);
       for (index_t i = 0; i < kc; ++i) mine[i] += static_cast<double>(acc[i]);
     }
   }
   for (index_t i = 0; i < kc; ++i) totals[i] = 0.0;
-  for (int t = 0; t < nt; ++t) {
-    const double* partial = scratch.parts.template at<double>(t);  // the part's first piece
+  for (index_t part = 0; part < parts; ++part) {
+    const double* partial = scratch.part_totals + part * kc;
     for (index_t i = 0; i < kc; ++i) totals[i] += partial[i];
   }
 }

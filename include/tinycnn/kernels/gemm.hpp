@@ -45,9 +45,11 @@ struct GemmProblem {
 };
 
 // The GEMM's implementations, in priority order: the first whose accepts() holds runs. Each
-// states its workspace; the reference, last, accepts everything.
+// states its workspace, and whether its summation order (so its rounding) changes with the
+// thread count; a deterministic Execution skips those. The reference, last, accepts everything.
 struct GemmSplitK {
   static constexpr const char* name = "gemm_split_k";
+  static constexpr bool same_for_any_thread_count = false;  // K is cut into one slice per thread
   // A long, thin product (a convolution's weight gradient: K = every pixel of the batch) would
   // meet at a barrier every KC step for very little work: give each thread a slice of K instead.
   static bool accepts(const GemmProblem& p, int threads) {
@@ -67,6 +69,8 @@ struct GemmSplitK {
 
 struct GemmBlocked {
   static constexpr const char* name = "gemm_blocked";
+  // Threads split M or N, never K: each element of C sums over K in the same KC steps.
+  static constexpr bool same_for_any_thread_count = true;
   static bool accepts(const GemmProblem&, int) { return true; }
   template <class T>
   static std::size_t workspace(const GemmProblem& p, int threads) {
@@ -81,6 +85,7 @@ struct GemmBlocked {
 
 struct GemmReference {
   static constexpr const char* name = "gemm_reference";
+  static constexpr bool same_for_any_thread_count = true;
   static bool accepts(const GemmProblem&, int) { return true; }
   template <class T>
   static std::size_t workspace(const GemmProblem& p, int) {
@@ -98,18 +103,31 @@ struct GemmReference {
 
 using GemmImpls = ImplList<GemmSplitK, GemmBlocked, GemmReference>;
 
+namespace detail {
+// Whether the dispatcher may run impl for p: it accepts p, and, when the caller needs a result
+// that is the same for any thread count, its summation order does not follow the threads.
+template <class Impl>
+bool gemm_may_run(const GemmProblem& p, int threads, bool deterministic) {
+  return Impl::accepts(p, threads) && (!deterministic || Impl::same_for_any_thread_count);
+}
+}  // namespace detail
+
 // The name of the implementation the dispatcher picks for p.
-inline const char* gemm_choice(const GemmProblem& p, int threads) {
-  return GemmImpls::first_name([&](auto impl) { return decltype(impl)::accepts(p, threads); });
+inline const char* gemm_choice(const GemmProblem& p, int threads, bool deterministic = false) {
+  return GemmImpls::first_name(
+      [&](auto impl) { return detail::gemm_may_run<decltype(impl)>(p, threads, deterministic); });
 }
 
-// Bytes of workspace gemm_packed needs for p with this many threads (its first accepting
-// implementation's, or the named one's).
+// Bytes of workspace gemm_packed needs for p with this many threads: enough for its first
+// accepting implementation and for the one a deterministic call picks (so one plan serves both
+// modes; the second is rarely the larger), or for the named one.
 template <class T>
 std::size_t gemm_workspace(const GemmProblem& p, int threads, std::string_view impl = {}) {
   std::size_t bytes = 0;
-  GemmImpls::pick(impl, [&](auto i) { return decltype(i)::accepts(p, threads); },
-                  [&](auto i) { bytes = decltype(i)::template workspace<T>(p, threads); });
+  for (const bool deterministic : {false, true})
+    GemmImpls::pick(impl,
+                    [&](auto i) { return detail::gemm_may_run<decltype(i)>(p, threads, deterministic && impl.empty()); },
+                    [&](auto i) { bytes = std::max(bytes, decltype(i)::template workspace<T>(p, threads)); });
   return bytes;
 }
 
@@ -117,12 +135,14 @@ std::size_t gemm_workspace(const GemmProblem& p, int threads, std::string_view i
 // (dst[k * MR + r] = A(i0 + r, k0 + k), zero for r >= rows). PackB is called as
 // pack_b(dst, k0, kc, j0, cols) and writes dst[k * NR + j] = B(k0 + k, j0 + j), zero for
 // j >= cols. C is row-major M x N with leading dimension ldc. `impl` forces an implementation
-// by name (tests, benchmarks); empty means the first that accepts.
+// by name (tests, benchmarks), deterministic or not; empty means the first that accepts (and,
+// when ex.deterministic, whose result is the same for any thread count).
 template <class T, class PackA, class PackB>
 TINYCNN_KERNEL void gemm_packed(index_t M, index_t N, index_t K, const PackA& pack_a, const PackB& pack_b, T beta,
                                 T* C, index_t ldc, const parallel::Execution& ex, std::string_view impl = {}) {
   const GemmProblem p{M, N, K};
-  GemmImpls::pick(impl, [&](auto i) { return decltype(i)::accepts(p, ex.intra); },
+  GemmImpls::pick(impl,
+                  [&](auto i) { return detail::gemm_may_run<decltype(i)>(p, ex.intra, ex.deterministic && impl.empty()); },
                   [&](auto i) { decltype(i)::template run<T>(p, pack_a, pack_b, beta, C, ldc, ex); });
 }
 

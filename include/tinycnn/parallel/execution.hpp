@@ -4,7 +4,10 @@
 //   inter      independent graph branches run at once (parallel/branches.hpp);
 //   workspace  the kernel's planned scratch memory (parallel/workspace.hpp);
 //   trace      where traced work records its intervals, when a Trace is attached
-//              (parallel/trace.hpp); team is the counter of the traced piece running now.
+//              (parallel/trace.hpp); team is the counter of the traced piece running now;
+//   deterministic  results must not depend on intra or inter: kernels whose summation order
+//              follows the thread count (split-K GEMM) step aside for ones whose order does not.
+//              Without it results are still the same from run to run at the same settings.
 //
 // No kernel reads a process-wide setting: a Network owns its Execution (graph/network.hpp), so
 // two networks with different thread counts can train side by side in one process. The thread
@@ -29,6 +32,7 @@ struct Execution {
   Workspace workspace;
   Trace* trace = nullptr;
   std::atomic<int>* team = nullptr;
+  bool deterministic = false;
 
   // The same threads with another workspace (a part carved for a nested call).
   Execution with_workspace(Workspace w) const {
@@ -38,7 +42,7 @@ struct Execution {
   }
   // A piece of this call's work with its own share of the threads and of the workspace (a
   // branch running beside others): traced as this call is.
-  Execution share(int threads, Workspace w) const { return {threads, 1, w, trace, team}; }
+  Execution share(int threads, Workspace w) const { return {threads, 1, w, trace, team, deterministic}; }
   // One thread and the given workspace: a call made from inside another kernel's team.
   static Execution serial(Workspace w = {}) { return {1, 1, w}; }
 

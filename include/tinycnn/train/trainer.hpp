@@ -195,13 +195,22 @@ class Trainer {
   // The update and the weight-decay sum are elementwise loops over the flat buffers: the
   // network's intra-op threads, no workspace.
   parallel::Execution update_execution() const { return {net_.intra_threads(), 1, {}}; }
+  // Summed in fixed chunks, added in chunk order: the reported loss is the same for any
+  // thread count (an OpenMP reduction's order follows the threads).
   double sum_of_squares() const {
     std::span<const T> w = net_.parameters();
-    const int threads = net_.intra_threads();
-    double s = 0;
-#pragma omp parallel for reduction(+ : s) num_threads(threads) if (w.size() > (1u << 16) && threads > 1)
-    for (std::size_t i = 0; i < w.size(); ++i) s += double(w[i]) * double(w[i]);
-    return s;
+    constexpr std::size_t chunk = std::size_t(1) << 16;
+    const std::size_t chunks = (w.size() + chunk - 1) / chunk;
+    std::vector<double> sums(chunks);
+#pragma omp parallel for num_threads(net_.intra_threads()) schedule(static) if (chunks > 1)
+    for (std::size_t c = 0; c < chunks; ++c) {
+      double s = 0;
+      for (std::size_t i = c * chunk; i < std::min(w.size(), (c + 1) * chunk); ++i) s += double(w[i]) * double(w[i]);
+      sums[c] = s;
+    }
+    double total = 0;
+    for (const double s : sums) total += s;
+    return total;
   }
 
   // Hands each leaf's gradient range to the policy, with the step being run; set at each step,
