@@ -110,6 +110,17 @@ TEST_CASE("read_idx: gzip files, recognised by content, not by name") {
   Bytes big = pattern(3u * 1000 * 7000, 5);
   write_gz(dir / "big.gz", idx_bytes({3, 1000, 7000}, big));
   CHECK(read_idx(dir / "big.gz").data == big);
+
+  // Members one after another are one stream, as gzip reads them (`cat a.gz b.gz`).
+  const Bytes whole = idx_bytes({3, 1000, 7000}, big);
+  const auto half = static_cast<std::ptrdiff_t>(whole.size() / 2);
+  write_gz(dir / "a.gz", Bytes(whole.begin(), whole.begin() + half));
+  write_gz(dir / "b.gz", Bytes(whole.begin() + half, whole.end()));
+  Bytes joined = read_bytes(dir / "a.gz");
+  const Bytes second = read_bytes(dir / "b.gz");
+  joined.insert(joined.end(), second.begin(), second.end());
+  write_bytes(dir / "joined.gz", joined);
+  CHECK(read_idx(dir / "joined.gz").data == big);
 }
 
 TEST_CASE("read_idx: bad gzip files") {
@@ -144,6 +155,20 @@ TEST_CASE("read_idx: bad gzip files") {
   for (std::size_t i = gz.size() - 8; i < gz.size() - 4; ++i) flipped[i] ^= 0x5a;  // the CRC
   write_bytes(file, flipped);
   check_idx_error(file, "corrupt gzip data");
+
+  // Bytes after the last gzip member are refused, as trailing bytes in a plain file are.
+  Bytes appended = gz;
+  appended.insert(appended.end(), {'x', 'y', 'z'});
+  write_bytes(file, appended);
+  check_idx_error(file, "trailing garbage: 3 bytes after the end of the gzip data");
+  appended = gz;
+  appended.push_back(0x1f);  // one byte of what might have been a gzip header
+  write_bytes(file, appended);
+  check_idx_error(file, "trailing garbage: 1 bytes after the end of the gzip data");
+  appended = gz;
+  appended.insert(appended.end(), {0x1f, 0x8b, 8});  // a second member that breaks off
+  write_bytes(file, appended);
+  check_idx_error(file, "truncated");
 
   // Damage inside the deflate stream: whatever zlib notices, it must be an Error naming the file.
   for (std::size_t at : {std::size_t{12}, gz.size() / 3, gz.size() / 2}) {

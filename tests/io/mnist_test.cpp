@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "support/idx_files.hpp"
 #include "support/temp_dir.hpp"
 #include "tinycnn/io/mnist.hpp"
@@ -113,8 +116,34 @@ TEST_CASE("load_mnist: mismatched files") {
   check_error([&] { (void)load_mnist(m.images, short_labels); }, m.images, "holds 9 labels");
 
   check_error([&] { (void)load_mnist_folder(dir.path, "t10k"); }, dir.path, "t10k-images-idx3-ubyte");
-  check_error([&] { (void)load_mnist_folder(dir / "absent", "train"); }, dir.path, "does not exist");
   CHECK_THROWS_WITH_AS(load_mnist_folder(dir.path, "test"), doctest::Contains("\"train\" or \"t10k\""), Error);
+}
+
+TEST_CASE("load_mnist_folder: a missing folder, a file, and a folder this user may not enter each say so") {
+  TempDir dir;
+  MnistFiles m = write_mnist(dir, "train", 10);
+  check_error([&] { (void)load_mnist_folder(dir / "absent", "train"); }, dir / "absent", "No such file or directory");
+  check_error([&] { (void)load_mnist_folder(m.images, "train"); }, m.images, "is a file, not a folder");
+
+  // A folder without search permission, tried by a child that is not root (root may enter any).
+  fs::permissions(dir.path, fs::perms::owner_read | fs::perms::owner_write);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    try {
+      (void)load_mnist_folder(dir.path, "train");
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      ::_exit(msg.find(dir.path.string()) != std::string::npos && msg.find("Permission denied") != std::string::npos ? 0 : 1);
+    }
+    ::_exit(2);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  fs::permissions(dir.path, fs::perms::owner_all);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 namespace {

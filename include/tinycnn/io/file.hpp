@@ -1,9 +1,12 @@
 // Files, the one way tinycnn opens them: a guard that closes what it opened, a checked open for
 // reading, and the atomic write that every output (checkpoints, benchmark results) goes through.
 //
-// The atomic write puts the new contents under a temporary name in the target's own folder,
-// fsyncs it, and renames it over the target: a reader (a resumed run, a plotting script) sees
-// the old file or the complete new one, never a mixture, even after a crash or a full disk.
+// The atomic write puts the new contents in a temporary file in the target's own folder, fsyncs
+// it, and renames it over the target: a reader (a resumed run, a plotting script) sees the old
+// file or the complete new one, never a mixture, even after a crash or a full disk. On Linux the
+// temporary has no name until commit (O_TMPFILE, then linkat), so a process killed while it
+// writes leaves nothing behind; where the file system cannot do that, it is a named
+// "<name>.tmp-<pid>-<n>", removed on every failure the process lives through.
 // Rules, which the tests in tests/io/file_test.cpp hold it to:
 //   - A symlink is followed to its final target, which is replaced; the link stays a link.
 //     (Renaming over the link itself would turn it into a plain file behind its owner's back.)
@@ -156,16 +159,22 @@ class AtomicFile {
     // The temporary's name is cut to fit where the target's name only just does.
     const std::string suffix = ".tmp-" + std::to_string(static_cast<long long>(::getpid())) + "-";
     const std::size_t keep = std::min(name.size(), static_cast<std::size_t>(name_max) - suffix.size() - 4);
-    for (int attempt = 0; attempt < 100 && !fd_; ++attempt) {
-      tmp_ = folder / (name.substr(0, keep) + suffix + std::to_string(attempt));
-      fd_ = detail::Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-      if (!fd_ && errno != EEXIST) break;  // a stale temporary of an earlier process: try the next name
+    tmp_stem_ = folder / (name.substr(0, keep) + suffix);
+#ifdef O_TMPFILE
+    // Naming it later goes through /proc/self/fd, so without /proc the named way is taken.
+    if (::access("/proc/self/fd", X_OK) == 0) {
+      fd_ = detail::Fd(::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+      unnamed_ = bool(fd_);  // else the file system cannot (or the folder is unusable: said below)
     }
+#endif
     if (!fd_) {
-      const int e = errno;
-      fail_before_writing("cannot create a temporary file in '" + folder.string() + "': " + detail::errno_text(e));
+      create_named();
+      if (!fd_) {
+        const int e = errno;
+        fail_before_writing("cannot create a temporary file in '" + folder.string() + "': " + detail::errno_text(e));
+      }
+      created_ = true;
     }
-    created_ = true;
     struct stat st{};
     if (exists && ::stat(destination_.c_str(), &st) == 0) (void)::fchmod(fd_.get(), st.st_mode & 07777);
   }
@@ -183,7 +192,7 @@ class AtomicFile {
       if (k < 0) {
         const int e = errno;
         if (e == EINTR) continue;
-        fail_errno(e, "writing to '" + tmp_.string() + "'");
+        fail_errno(e, "writing to the temporary file");
       }
       p += k;
       n -= static_cast<std::size_t>(k);
@@ -191,12 +200,28 @@ class AtomicFile {
   }
   void write(std::string_view s) { write(s.data(), s.size()); }
 
+  // Whether the temporary is still without a name (O_TMPFILE): a kill leaves nothing behind.
+  bool unnamed() const { return unnamed_; }
+
   // Makes the new contents durable, then puts them under the target's name.
   void commit() {
     // Without fsync, a crash shortly after the rename can leave an empty file under the name.
     if (::fsync(fd_.get()) != 0) {
       const int e = errno;
-      fail_errno(e, "fsync of '" + tmp_.string() + "'");
+      fail_errno(e, "fsync of the temporary file");
+    }
+    // An unnamed temporary gets a name just before the rename (linkat cannot replace a file).
+    if (unnamed_) {
+      const std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        tmp_ = tmp_stem_.string() + std::to_string(attempt);
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp_.c_str(), AT_SYMLINK_FOLLOW) == 0) break;
+        if (errno != EEXIST || attempt == 99) {
+          const int e = errno;
+          fail_errno(e, "naming the temporary file '" + tmp_.string() + "'");
+        }
+      }
+      created_ = true;
     }
     if (fd_.close() != 0) {
       const int e = errno;
@@ -215,6 +240,14 @@ class AtomicFile {
   }
 
  private:
+  // "<name>.tmp-<pid>-<n>", the first n not taken (a stale temporary of an earlier process).
+  void create_named() {
+    for (int attempt = 0; attempt < 100 && !fd_; ++attempt) {
+      tmp_ = tmp_stem_.string() + std::to_string(attempt);
+      fd_ = detail::Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+      if (!fd_ && errno != EEXIST) break;
+    }
+  }
   [[noreturn]] void fail_before_writing(const std::string& problem) const {
     throw Error(detail::file_where(what_, target_) + problem + where_it_leads());
   }
@@ -228,10 +261,11 @@ class AtomicFile {
     return destination_ == target_ || destination_.empty() ? "" : " (a symlink to '" + destination_.string() + "')";
   }
 
-  std::filesystem::path target_, destination_, tmp_;
+  std::filesystem::path target_, destination_, tmp_stem_, tmp_;
   std::string what_;
   detail::Fd fd_;
-  bool created_ = false, committed_ = false;
+  bool unnamed_ = false;  // O_TMPFILE: no name until commit()
+  bool created_ = false, committed_ = false;  // created_: tmp_ names it, and is removed unless committed
 };
 
 // Throws the Error a write to `target` would end in, before the work that produces the

@@ -6,7 +6,9 @@
 //
 // A file is treated as gzip when it starts with the gzip magic 1f 8b, whatever its name, because
 // downloads are often renamed or decompressed in place. Reading gzip needs zlib: link
-// tinycnn::zlib, which defines TINYCNN_WITH_ZLIB.
+// tinycnn::zlib, which defines TINYCNN_WITH_ZLIB. Several gzip members one after another (as
+// `cat a.gz b.gz` makes) are one stream, as gzip reads them; any other bytes after the last
+// member are refused, as trailing bytes in a plain file are.
 //
 // Every problem with a file is an Error naming the file and what is wrong. Sizes in a header are
 // checked before anything is allocated, so a corrupt header cannot ask for gigabytes.
@@ -61,8 +63,76 @@ inline std::string hex_byte(unsigned v) {
 }
 
 #ifdef TINYCNN_WITH_ZLIB
-struct GzCloser {
-  void operator()(gzFile g) const { gzclose(g); }
+// Inflates gzip members from a FILE with zlib's inflate rather than gzread, which ends quietly
+// at bytes after the last member: here they are counted, and refused by the caller.
+class GzipStream {
+ public:
+  GzipStream() {
+    if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) throw Error("zlib could not start inflating");
+  }
+  ~GzipStream() { inflateEnd(&z_); }
+  GzipStream(const GzipStream&) = delete;
+  GzipStream& operator=(const GzipStream&) = delete;
+
+  // Up to n decompressed bytes; fewer only at the end of the last member. `problem` receives what
+  // is wrong (and the read returns) when the data is corrupt, truncated or followed by others.
+  template <class Fail>
+  std::size_t read(std::FILE* f, unsigned char* out, std::size_t n, Fail&& fail) {
+    z_.next_out = out;
+    z_.avail_out = static_cast<uInt>(n);
+    while (z_.avail_out > 0 && !finished_) {
+      if (z_.avail_in == 0 && !refill(f, fail)) {
+        if (in_member_) fail("the gzip stream is truncated (compressed data ends early)");
+        finished_ = true;
+        break;
+      }
+      in_member_ = true;
+      const int r = inflate(&z_, Z_NO_FLUSH);
+      if (r == Z_STREAM_END) {
+        in_member_ = false;
+        after_member(f, fail);
+      } else if (r != Z_OK && r != Z_BUF_ERROR) {
+        fail(std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "zlib error " + std::to_string(r)));
+      }
+    }
+    return n - z_.avail_out;
+  }
+
+ private:
+  template <class Fail>
+  bool refill(std::FILE* f, Fail& fail) {
+    const std::size_t got = std::fread(in_.data(), 1, in_.size(), f);
+    if (got < in_.size() && std::ferror(f)) fail("read error: " + std::string(std::strerror(errno)));
+    z_.next_in = in_.data();
+    z_.avail_in = static_cast<uInt>(got);
+    return got > 0;
+  }
+  // At a member's end: the file ends, another member starts (1f 8b), or it holds other bytes.
+  template <class Fail>
+  void after_member(std::FILE* f, Fail& fail) {
+    if (z_.avail_in == 0 && !refill(f, fail)) {
+      finished_ = true;
+      return;
+    }
+    if (z_.avail_in == 1) {  // one byte cannot tell a gzip header: move it ahead of more
+      in_[0] = *z_.next_in;
+      const std::size_t got = std::fread(in_.data() + 1, 1, in_.size() - 1, f);
+      if (got < in_.size() - 1 && std::ferror(f)) fail("read error: " + std::string(std::strerror(errno)));
+      z_.next_in = in_.data();
+      z_.avail_in = static_cast<uInt>(got + 1);
+    }
+    if (z_.avail_in >= 2 && z_.next_in[0] == 0x1f && z_.next_in[1] == 0x8b) {
+      inflateReset(&z_);
+      return;
+    }
+    std::uint64_t extra = z_.avail_in;
+    for (std::size_t got; (got = std::fread(in_.data(), 1, in_.size(), f)) > 0;) extra += got;
+    fail("trailing garbage: " + std::to_string(extra) + " bytes after the end of the gzip data");
+  }
+
+  z_stream z_{};
+  std::vector<unsigned char> in_ = std::vector<unsigned char>(std::size_t(1) << 18);
+  bool in_member_ = false, finished_ = false;
 };
 #endif
 
@@ -82,10 +152,8 @@ class IdxSource {
       return;
     }
 #ifdef TINYCNN_WITH_ZLIB
-    plain_.reset();
-    gz_.reset(gzopen(file.c_str(), "rb"));
-    if (!gz_) fail_errno("cannot open as gzip");
-    gzbuffer(gz_.get(), 1 << 18);  // the default 8 KiB makes decompression call overhead-bound
+    std::rewind(plain_.get());
+    gz_ = std::make_unique<GzipStream>();
 #else
     fail(
         "the file is gzip-compressed but tinycnn was built without zlib; link tinycnn::zlib "
@@ -106,15 +174,13 @@ class IdxSource {
     while (total < n) {
       std::size_t want = std::min<std::size_t>(n - total, std::size_t{1} << 24);
       std::size_t got = 0;
-      if (plain_) {
+      if (!gzip_) {
         got = std::fread(out + total, 1, want, plain_.get());
         if (got < want && std::ferror(plain_.get())) fail_errno("read error");
       }
 #ifdef TINYCNN_WITH_ZLIB
       else {
-        int r = gzread(gz_.get(), out + total, static_cast<unsigned>(want));
-        check_gz();
-        got = r > 0 ? static_cast<std::size_t>(r) : 0;
+        got = gz_->read(plain_.get(), out + total, want, [this](const std::string& problem) { fail(problem); });
       }
 #endif
       total += got;
@@ -133,15 +199,7 @@ class IdxSource {
 
  private:
 #ifdef TINYCNN_WITH_ZLIB
-  void check_gz() {
-    int err = Z_OK;
-    const char* msg = gzerror(gz_.get(), &err);
-    // zlib reports a stream cut short as Z_BUF_ERROR rather than as an error return.
-    if (err == Z_BUF_ERROR) fail("the gzip stream is truncated (compressed data ends early)");
-    if (err == Z_ERRNO) fail_errno("read error");
-    if (err != Z_OK) fail(std::string("corrupt gzip data: ") + (msg ? msg : "unknown zlib error"));
-  }
-  std::unique_ptr<gzFile_s, GzCloser> gz_;
+  std::unique_ptr<GzipStream> gz_;
 #endif
   static constexpr std::uint64_t kUnknown = ~std::uint64_t{0};
   std::filesystem::path file_;

@@ -55,14 +55,22 @@ inline Dataset load_mnist(const std::filesystem::path& images_file,
 inline Dataset load_mnist_folder(const std::filesystem::path& folder, std::string_view split) {
   if (split != "train" && split != "t10k")
     throw Error("MNIST split must be \"train\" or \"t10k\", got \"" + std::string(split) + "\"");
+  // The folder itself first: a missing one, a file, or one this user may not look into each get
+  // their own words, not "no MNIST file".
+  const std::string where = "MNIST folder '" + folder.string() + "': ";
+  std::error_code ec;
+  const auto folder_status = std::filesystem::status(folder, ec);
+  if (!std::filesystem::exists(folder_status)) throw Error(where + (ec ? ec.message() : "no such folder"));
+  if (!std::filesystem::is_directory(folder_status)) throw Error(where + "is a file, not a folder");
   auto find = [&](const std::string& stem) {
-    std::error_code ec;
     for (const char* suffix : {"", ".gz"}) {
       auto p = folder / (stem + suffix);
-      if (std::filesystem::is_regular_file(p, ec)) return p;
+      std::error_code why;
+      if (std::filesystem::is_regular_file(p, why)) return p;
+      if (why && why != std::errc::no_such_file_or_directory)
+        throw Error(where + "cannot look for '" + stem + suffix + "': " + why.message());
     }
-    throw Error("no MNIST file '" + stem + "' (plain or .gz) in folder '" + folder.string() + "'" +
-                (std::filesystem::is_directory(folder, ec) ? "" : " (the folder does not exist)"));
+    throw Error("no MNIST file '" + stem + "' (plain or .gz) in folder '" + folder.string() + "'");
   };
   std::string s(split);
   auto images = find(s + "-images-idx3-ubyte");
