@@ -173,3 +173,23 @@ TEST_CASE("below(n) is uniform for n near 2^64 too") {
   INFO("counts " << counts[0] << " " << counts[1] << " " << counts[2] << ", chi-square " << chi2);
   CHECK(chi2 <= 27.6);
 }
+
+TEST_CASE("a generator's saved state continues its stream exactly, the spare normal included") {
+  Rng a(99);
+  for (int i = 0; i < 1000; ++i) a.next();
+  (void)a.normal();  // leaves a spare normal for the next call
+  const std::vector<std::uint64_t> saved = a.state();
+  Rng b(7);
+  REQUIRE(b.next() != Rng(99).next());
+  b.set_state(saved);
+  CHECK(b.state() == saved);
+  CHECK(b.normal() == a.normal());  // the spare
+  for (int i = 0; i < 1000; ++i) CHECK(b.next() == a.next());
+
+  std::vector<std::uint64_t> bad = saved;
+  bad.pop_back();
+  CHECK_THROWS_AS(b.set_state(bad), Error);
+  bad = saved;
+  bad.back() = 2;
+  CHECK_THROWS_AS(b.set_state(bad), Error);
+}

@@ -103,6 +103,72 @@ TEST_CASE("checkpoint: empty sections, any names, a subset loaded, spans and arr
   CHECK(b == a);
 }
 
+TEST_CASE("checkpoint: integer sections beside the model's numbers, each of its own type") {
+  TempDir dir;
+  auto file = dir / "c";
+  std::vector<double> params = {0.25, -1.0};
+  const std::vector<std::uint64_t> rng = {0, 1, ~std::uint64_t(0), std::uint64_t(1) << 63};
+  save_checkpoint<double>(file, "sig", 9, {{"params", params}}, {{"rng", rng}});
+
+  const CheckpointInfo info = inspect_checkpoint(file);
+  REQUIRE(info.sections.size() == 2);
+  CHECK(info.sections[0].type == CheckpointType::float64);
+  CHECK(info.sections[1].type == CheckpointType::uint64);
+  CHECK(info.sections[1].count == 4);
+
+  std::vector<double> p(2);
+  std::vector<std::uint64_t> r(4);
+  CHECK(load_checkpoint<double>(file, "sig", {{"params", p}}, {{"rng", r}}) == 9);
+  CHECK(p == params);
+  CHECK(r == rng);  // every bit, the top one included
+
+  // A section is found by its name and its type: numbers of the wrong kind are refused.
+  std::vector<double> as_double(4);
+  std::vector<std::uint64_t> as_integers(2);
+  check_mentions(error_of([&] { load_checkpoint<double>(file, "sig", {{"rng", as_double}}); }), file,
+                 "type mismatch in section 'rng': the file holds uint64, expected double");
+  check_mentions(error_of([&] { load_checkpoint<double>(file, "sig", {}, {{"params", as_integers}}); }), file,
+                 "type mismatch in section 'params': the file holds double, expected uint64");
+  // Names are unique across both kinds.
+  check_mentions(error_of([&] { save_checkpoint<double>(file, "sig", 1, {{"rng", params}}, {{"rng", rng}}); }), file,
+                 "section 'rng' twice");
+  CHECK(load_checkpoint<double>(file, "sig", {{"params", p}}) == 9);  // the refused save left it
+}
+
+TEST_CASE("checkpoint: a version-1 file (no section types) is still read") {
+  TempDir dir;
+  auto file = dir / "v1.ckpt";
+  // Written byte by byte as version 1 laid it out: every section of the header's element size.
+  Bytes bytes;
+  auto put = [&](const void* p, std::size_t n) {
+    const char* c = static_cast<const char*>(p);
+    bytes.insert(bytes.end(), c, c + n);
+  };
+  auto put_u32 = [&](std::uint32_t v) { put(&v, 4); };
+  auto put_u64 = [&](std::uint64_t v) { put(&v, 8); };
+  put("TINYCKPT", 8);
+  put_u32(1);
+  put_u32(4);
+  put_u64(17);  // the step
+  put_u64(3);
+  put("abc", 3);
+  put_u32(1);
+  put_u32(6);
+  put("params", 6);
+  const float values[3] = {1.0f, -2.5f, 3.25f};
+  put_u64(3);
+  put(values, sizeof values);
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  put_u64(h);
+  write_bytes(file, bytes);
+
+  std::vector<float> p(3);
+  CHECK(load_checkpoint<float>(file, "abc", {{"params", p}}) == 17);
+  CHECK(p == std::vector<float>(values, values + 3));
+  CHECK(inspect_checkpoint(file).version == 1);
+}
+
 TEST_CASE("checkpoint: refuses missing and foreign files") {
   TempDir dir;
   State<float> s(1);
@@ -172,7 +238,7 @@ TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
   at += kSig.size() + 4;
   for (auto [name, count] : {std::pair<std::string, std::size_t>{"params", 6}, {"state", 8}, {"optimizer", 12}}) {
     mark(at + 4, name.size());
-    at += 4 + name.size();
+    at += 4 + name.size() + 4;  // the name, then the section's type
     mark(at + 8, count * sizeof(float));
     at += 8 + count * sizeof(float);
   }
@@ -206,9 +272,9 @@ TEST_CASE("checkpoint: every flipped byte and every truncation is refused") {
   check_mentions(error_of([&] { dst.load(damaged); }), damaged, "1 unexpected bytes after the checksum");
 
   Bytes future = good;
-  future[8] = 2;  // the version field
+  future[8] = 3;  // the version field
   write_bytes(damaged, future);
-  check_mentions(error_of([&] { dst.load(damaged); }), damaged, "unsupported checkpoint format version 2");
+  check_mentions(error_of([&] { dst.load(damaged); }), damaged, "unsupported checkpoint format version 3");
 
   CHECK(dst == before);  // none of the refused loads wrote anything
   CHECK(dst.load(file) == 42);

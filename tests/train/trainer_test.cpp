@@ -4,10 +4,13 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
+#include <limits>
 #include <span>
 #include <vector>
 
 #include "support/same_bits.hpp"
+#include "support/temp_dir.hpp"
 #include "tinycnn/all.hpp"
 
 using namespace tinycnn;
@@ -69,7 +72,7 @@ TEST_CASE("training a small network makes the loss fall and the accuracy rise") 
   CHECK(eval.accuracy() > 0.8);
 }
 
-TEST_CASE("a checkpoint restores parameters, statistics, optimizer state and step exactly") {
+TEST_CASE("a checkpoint restores parameters, statistics, optimizer state, random numbers and step exactly") {
   namespace fs = std::filesystem;
   fs::path file = fs::temp_directory_path() / ("tinycnn_trainer_test_" + std::to_string(::getpid()) + ".ckpt");
   Rng data(9);
@@ -81,28 +84,32 @@ TEST_CASE("a checkpoint restores parameters, statistics, optimizer state and ste
   auto a = make_model<Small>(Input<8, 8, 1>{}, 16);
   a.init(1);
   const std::vector<float> initial_state = copy_of(a.state());
-  Trainer ta(a, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true});
+  Trainer ta(a, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true}, /*seed=*/5);
   for (int i = 0; i < 3; ++i) ta.train_step(images.data(), labels.data());
   // Every running mean and variance must have left its initial 0 or 1, or restoring them would
   // prove nothing; the buffer's alignment padding stays as it was.
   std::size_t moved = 0;
   for (std::size_t i = 0; i < initial_state.size(); ++i) moved += a.state()[i] != initial_state[i];
   CHECK(moved == std::size_t(Net::num_state));
-  ta.save(file);
+  const std::uint64_t position[2] = {3, 48};  // what a caller adds: a place in its data, say
+  ta.save(file, {{"data", position}});
   const std::vector<float> logits_a = eval_logits(a, images);
   const StepResult eval_a = ta.evaluate(images.data(), labels.data(), 16);
 
   auto b = make_model<Small>(Input<8, 8, 1>{}, 16);
   b.init(2);  // different weights, all replaced by the load
-  Trainer tb(b, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true});
+  Trainer tb(b, optim::Momentum{.learning_rate = optim::Constant{0.05}, .nesterov = true}, /*seed=*/6);
   // Before the load nothing matches, so each comparison below can fail.
   REQUIRE(!same_bits(b.parameters(), a.parameters()));
   REQUIRE(!same_bits(b.state(), a.state()));
   REQUIRE(!same_bits(tb.optimizer_state(), ta.optimizer_state()));
   REQUIRE(!same_bits(std::span<const float>(eval_logits(b, images)), logits_a));
 
-  tb.load(file);
+  std::uint64_t loaded_position[2] = {};
+  tb.load(file, {{"data", loaded_position}});
   CHECK(tb.step() == 3);
+  CHECK(loaded_position[0] == 3);
+  CHECK(loaded_position[1] == 48);
   // The load is a copy: every buffer, padding included, must be bit-identical.
   CHECK(same_bits(b.parameters(), a.parameters()));
   CHECK(same_bits(b.state(), a.state()));
@@ -114,9 +121,8 @@ TEST_CASE("a checkpoint restores parameters, statistics, optimizer state and ste
   CHECK(eval_b.loss == eval_a.loss);
   CHECK(eval_b.correct == eval_a.correct);
 
-  // Same state: the next step is bit-identical (same dropout stream: seed both trainers' rngs).
-  ta.rng() = Rng(77);
-  tb.rng() = Rng(77);
+  // Same state, the dropout stream included (the trainers were seeded differently): the next
+  // step is bit-identical.
   auto ra = ta.train_step(images.data(), labels.data());
   auto rb = tb.train_step(images.data(), labels.data());
   CHECK(std::isfinite(rb.loss));
@@ -170,4 +176,29 @@ TEST_CASE("a diverging run stops with a message naming the step") {
     CHECK(std::string(e.what()).find("at step") != std::string::npos);
   }
   CHECK(threw);
+}
+
+TEST_CASE("weights that are no longer finite stop evaluation and are never saved") {
+  auto net = make_model<Sequential<Flatten, Dense<4>>>(Input<8, 8, 1>{}, 4);
+  net.init(1);
+  Trainer trainer(net, optim::Sgd{.learning_rate = optim::Constant{0.1}});
+  std::vector<float> images(4 * 64, 0.5f);
+  std::vector<std::int32_t> labels = {0, 1, 2, 3};
+  test::TempDir dir("nonfinite");
+  const auto good = dir.path / "good.ckpt";
+  trainer.save(good);
+  const auto saved_size = std::filesystem::file_size(good);
+
+  net.parameters()[3] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_WITH_AS(trainer.evaluate(images.data(), labels.data(), 4),
+                       doctest::Contains("the weights are no longer finite numbers"), Error);
+  // The last good checkpoint stays as it was, and nothing else is written.
+  CHECK_THROWS_WITH_AS(trainer.save(good), doctest::Contains("its parameters hold NaN or Inf"), Error);
+  CHECK(std::filesystem::file_size(good) == saved_size);
+  CHECK_THROWS_AS(trainer.save(dir.path / "new.ckpt"), Error);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "new.ckpt"));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path), std::filesystem::directory_iterator()) == 1);
+
+  net.parameters()[3] = std::numeric_limits<float>::infinity();  // Inf is refused as NaN is
+  CHECK_THROWS_WITH_AS(trainer.save(good), doctest::Contains("its parameters hold NaN or Inf"), Error);
 }

@@ -2,9 +2,15 @@
 // every machine: std::mt19937_64 is fully specified by the standard, but the std:: distributions
 // are not, so the distributions here are written out.
 #pragma once
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
+#include <sstream>
+#include <vector>
+
+#include "tinycnn/core/error.hpp"
 
 namespace tinycnn {
 
@@ -48,10 +54,43 @@ class Rng {
     return mean + stddev * x;
   }
 
+  // The whole state as numbers, so that a checkpoint can continue the same stream: the numbers
+  // of the engine's textual form (its 312 words; libstdc++ adds its position), then the spare
+  // normal's bits and whether it is held. The count is the same for every Rng of one C++
+  // library.
+  std::vector<std::uint64_t> state() const {
+    std::stringstream text;
+    text << engine_;
+    std::vector<std::uint64_t> words;
+    for (std::uint64_t w; text >> w;) words.push_back(w);
+    words.push_back(std::bit_cast<std::uint64_t>(spare_));
+    words.push_back(has_spare_ ? 1 : 0);
+    return words;
+  }
+  void set_state(std::span<const std::uint64_t> words) {
+    const std::size_t n = Rng().state().size();
+    require(words.size() == n && words.back() <= 1,
+            "a random-number state has " + std::to_string(n) + " words, the last 0 or 1");
+    std::stringstream text;
+    for (std::size_t i = 0; i + 2 < n; ++i) text << words[i] << ' ';
+    std::mt19937_64 engine;
+    text >> engine;
+    require(!text.fail(), "not a state of std::mt19937_64");
+    engine_ = engine;
+    spare_ = std::bit_cast<double>(words[n - 2]);
+    has_spare_ = words.back() == 1;
+  }
+
  private:
   std::mt19937_64 engine_;
   double spare_ = 0.0;
   bool has_spare_ = false;
 };
+
+// A checkpoint holds one process's stream; the other workers of a resumed distributed run start
+// streams of their own, different from each other and from the ones they had before the stop.
+inline Rng resumed_worker_rng(std::uint64_t seed, std::uint64_t worker, std::uint64_t step) {
+  return Rng(seed + worker + 7919 * step);
+}
 
 }  // namespace tinycnn

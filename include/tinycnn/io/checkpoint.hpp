@@ -1,22 +1,25 @@
 // Training checkpoints: a small self-checking binary format, written so that a crash or a full
 // disk during a save never costs the previous checkpoint.
 //
-// Layout (version 1, every integer little-endian):
+// Layout (version 2, every integer little-endian):
 //   magic      8 bytes  "TINYCKPT"
 //   version    u32      kCheckpointVersion
-//   elem_size  u32      4 (float) or 8 (double)
+//   elem_size  u32      4 (float) or 8 (double): the model's numbers
 //   step       i64      the training step the state belongs to
 //   sig_len    u64, then sig_len bytes: the model signature (e.g. a description of the layers)
 //   n_sections u32, then per section:
 //     name_len u32, then name_len bytes of name
-//     count    u64, then count * elem_size bytes of data
+//     type     u32      CheckpointType: the model's float or double, or u64 (counters, states)
+//     count    u64, then count * (the type's size) bytes of data
 //   checksum   u64      FNV-1a 64 over every byte before it
+// Version 1 lacks each section's type: every section holds elem_size-byte numbers. It is still
+// read.
 //
-// Sections are named flat arrays of any length ("params", "state", "optimizer", ...), so a model
-// with more kinds of state needs no new format version. Loading verifies the checksum before it
-// judges the contents, so a corrupt file is reported as corrupt rather than as, say, a signature
-// mismatch caused by a flipped byte. Data is loaded into temporaries first: a refused load leaves
-// the caller's buffers as they were.
+// Sections are named flat arrays of any length ("params", "state", "optimizer", "rng", ...), so a
+// model with more kinds of state needs no new format version. Loading verifies the checksum
+// before it judges the contents, so a corrupt file is reported as corrupt rather than as, say, a
+// signature mismatch caused by a flipped byte. Data is loaded into temporaries first: a refused
+// load leaves the caller's buffers as they were.
 //
 // The checksum is FNV-1a: it needs no table or library, and it is fast enough to cost little
 // beside the write itself (docs/performance.md).
@@ -47,11 +50,23 @@ namespace tinycnn {
 static_assert(std::endian::native == std::endian::little,
               "tinycnn checkpoints are stored little-endian and this code does not byte-swap");
 
-inline constexpr std::uint32_t kCheckpointVersion = 1;
+inline constexpr std::uint32_t kCheckpointVersion = 2;
+
+// The model's numbers: what a checkpoint is made for.
+template <class T>
+concept CheckpointReal = std::is_same_v<std::remove_const_t<T>, float> || std::is_same_v<std::remove_const_t<T>, double>;
+// What a section may hold: the model's numbers, or unsigned 64-bit integers (a random-number
+// generator's state, a position in the data).
+template <class T>
+concept CheckpointElement = CheckpointReal<T> || std::is_same_v<std::remove_const_t<T>, std::uint64_t>;
+
+enum class CheckpointType : std::uint32_t { float32 = 1, float64 = 2, uint64 = 3 };
 
 template <class T>
-concept CheckpointElement =
-    std::is_same_v<std::remove_const_t<T>, float> || std::is_same_v<std::remove_const_t<T>, double>;
+  requires CheckpointElement<T>
+inline constexpr CheckpointType checkpoint_type_of = std::is_same_v<std::remove_const_t<T>, float>    ? CheckpointType::float32
+                                                    : std::is_same_v<std::remove_const_t<T>, double> ? CheckpointType::float64
+                                                                                                     : CheckpointType::uint64;
 
 // One named array: the source of a save (T const) or the destination of a load.
 template <class T>
@@ -67,6 +82,7 @@ using CheckpointSectionConst = CheckpointSection<const T>;
 struct CheckpointInfo {
   struct Section {
     std::string name;
+    CheckpointType type = CheckpointType::float32;
     std::uint64_t count = 0;  // elements
   };
   std::uint32_t version = 0;
@@ -86,6 +102,10 @@ inline std::string where(const std::filesystem::path& file) { return "checkpoint
 inline const char* type_name(std::uint32_t element_size) {
   return element_size == 4 ? "float" : element_size == 8 ? "double" : "unknown type";
 }
+inline const char* type_name(CheckpointType t) {
+  return t == CheckpointType::float32 ? "float" : t == CheckpointType::float64 ? "double" : "uint64";
+}
+inline std::uint32_t size_of(CheckpointType t) { return t == CheckpointType::float32 ? 4 : 8; }
 
 struct Fnv1a {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -180,8 +200,8 @@ class Reader {
   Fnv1a hash_;
 };
 
-// Where a section's data should go: count * element_size bytes, or nullptr to skip it.
-using SectionSink = std::function<void*(const std::string& name, std::uint64_t count, std::uint32_t element_size)>;
+// Where a section's data should go (count elements of the type), or nullptr to skip it.
+using SectionSink = std::function<void*(const std::string& name, std::uint64_t count, CheckpointType type)>;
 
 // Reads and verifies the whole file (structure, checksum, no trailing bytes, unique names).
 inline CheckpointInfo read_checkpoint(const std::filesystem::path& file, const SectionSink& sink) {
@@ -196,11 +216,11 @@ inline CheckpointInfo read_checkpoint(const std::filesystem::path& file, const S
   info.version = in.get<std::uint32_t>("the format version");
   // Nothing after the version can be parsed without knowing it, so it is judged before the
   // checksum is available.
-  if (info.version != kCheckpointVersion)
+  if (info.version != 1 && info.version != kCheckpointVersion)
     in.fail("unsupported checkpoint format version " + std::to_string(info.version) +
-            " (this build reads version " + std::to_string(kCheckpointVersion) + ")");
+            " (this build reads versions 1 to " + std::to_string(kCheckpointVersion) + ")");
   info.element_size = in.get<std::uint32_t>("the element size");
-  if (info.element_size == 0 || info.element_size > 16)
+  if (info.element_size != 4 && info.element_size != 8)
     in.fail("file is corrupt: element size " + std::to_string(info.element_size));
   info.step = in.get<std::int64_t>("the step");
   auto sig_len = in.get<std::uint64_t>("the signature length");
@@ -219,14 +239,21 @@ inline CheckpointInfo read_checkpoint(const std::filesystem::path& file, const S
     CheckpointInfo::Section sec;
     sec.name.resize(name_len);
     in.read(sec.name.data(), name_len, "the name of " + which);
+    sec.type = info.element_size == 4 ? CheckpointType::float32 : CheckpointType::float64;
+    if (info.version >= 2) {
+      const auto code = in.get<std::uint32_t>("the type of section '" + sec.name + "'");
+      if (code < 1 || code > 3) in.fail("file is corrupt: section '" + sec.name + "' has type code " + std::to_string(code));
+      sec.type = CheckpointType(code);
+    }
+    const std::uint32_t size = size_of(sec.type);
     sec.count = in.get<std::uint64_t>("the size of section '" + sec.name + "'");
     const std::string data_what = "the data of section '" + sec.name + "'";
-    if (sec.count > in.remaining() / info.element_size)
+    if (sec.count > in.remaining() / size)
       in.fail("file is truncated or corrupt: section '" + sec.name + "' claims " + std::to_string(sec.count) +
-              " elements of " + std::to_string(info.element_size) + " bytes, only " +
-              std::to_string(in.remaining()) + " bytes remain");
-    const std::uint64_t bytes = sec.count * info.element_size;
-    if (void* dst = sink ? sink(sec.name, sec.count, info.element_size) : nullptr)
+              " elements of " + std::to_string(size) + " bytes, only " + std::to_string(in.remaining()) +
+              " bytes remain");
+    const std::uint64_t bytes = sec.count * size;
+    if (void* dst = sink ? sink(sec.name, sec.count, sec.type) : nullptr)
       in.read(dst, static_cast<std::size_t>(bytes), data_what);
     else
       in.skip(bytes, data_what);
@@ -246,32 +273,40 @@ inline CheckpointInfo read_checkpoint(const std::filesystem::path& file, const S
   return info;
 }
 
-template <class Sections>
-void check_names(const Sections& sections, const std::filesystem::path& file, const char* verb) {
-  for (std::size_t i = 0; i < sections.size(); ++i) {
-    const std::string& name = sections[i].name;
+// Every section's name, the model's and the integer ones together: non-empty, short, unique.
+template <class Real, class Integers>
+void check_names(const Real& real, const Integers& integers, const std::filesystem::path& file, const char* verb) {
+  std::vector<std::string_view> names;
+  for (const auto& s : real) names.push_back(s.name);
+  for (const auto& s : integers) names.push_back(s.name);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string_view name = names[i];
     if (name.empty()) throw Error(where(file) + "cannot " + verb + " a section with an empty name");
     if (name.size() > kMaxNameLength)
-      throw Error(where(file) + "cannot " + verb + " section '" + name.substr(0, 40) + "...': name longer than " +
-                  std::to_string(kMaxNameLength) + " bytes");
+      throw Error(where(file) + "cannot " + verb + " section '" + std::string(name.substr(0, 40)) +
+                  "...': name longer than " + std::to_string(kMaxNameLength) + " bytes");
     for (std::size_t j = 0; j < i; ++j)
-      if (sections[j].name == name)
-        throw Error(where(file) + "cannot " + verb + " section '" + name + "' twice");
+      if (names[j] == name) throw Error(where(file) + "cannot " + verb + " section '" + std::string(name) + "' twice");
   }
 }
 
 }  // namespace detail::ckpt
 
-// Saves through io/file.hpp's atomic write: the target is either the old checkpoint or the
-// complete new one, never a mixture; a symlink's target is replaced, anything but a regular file
-// refused.
 template <class T>
-  requires CheckpointElement<T>
+using CheckpointSections = std::span<const CheckpointSection<T>>;
+template <class T>
+using CheckpointSectionList = std::initializer_list<CheckpointSection<T>>;
+
+// Saves the model's numbers (T, float or double) and, optionally, integer sections, through
+// io/file.hpp's atomic write: the target is either the old checkpoint or the complete new one,
+// never a mixture; a symlink's target is replaced, anything but a regular file refused.
+template <class T>
+  requires CheckpointReal<T>
 void save_checkpoint(const std::filesystem::path& file, std::string_view signature, std::int64_t step,
-                     std::span<const CheckpointSection<const T>> sections) {
+                     CheckpointSections<const T> sections, CheckpointSections<const std::uint64_t> integers = {}) {
   namespace ck = detail::ckpt;
-  ck::check_names(sections, file, "save");
-  require(sections.size() <= 0xffffffffu, ck::where(file) + "too many sections");
+  ck::check_names(sections, integers, file, "save");
+  require(sections.size() + integers.size() <= 0xffffffffu, ck::where(file) + "too many sections");
 
   ck::HashedWriter out(file);
 
@@ -281,39 +316,52 @@ void save_checkpoint(const std::filesystem::path& file, std::string_view signatu
   out.put<std::int64_t>(step);
   out.put<std::uint64_t>(signature.size());
   out.write(signature.data(), signature.size());
-  out.put<std::uint32_t>(static_cast<std::uint32_t>(sections.size()));
-  for (const auto& s : sections) {
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(sections.size() + integers.size()));
+  auto put_section = [&]<class U>(const CheckpointSection<const U>& s) {
     out.put<std::uint32_t>(static_cast<std::uint32_t>(s.name.size()));
     out.write(s.name.data(), s.name.size());
+    out.put<std::uint32_t>(static_cast<std::uint32_t>(checkpoint_type_of<U>));
     out.put<std::uint64_t>(s.data.size());
     out.write(s.data.data(), s.data.size_bytes());
-  }
+  };
+  for (const auto& s : sections) put_section(s);
+  for (const auto& s : integers) put_section(s);
   out.finish();
 }
 
 template <class T>
-  requires CheckpointElement<T>
+  requires CheckpointReal<T>
 void save_checkpoint(const std::filesystem::path& file, std::string_view signature, std::int64_t step,
-                     std::initializer_list<CheckpointSection<const T>> sections) {
-  save_checkpoint<T>(file, signature, step, std::span<const CheckpointSection<const T>>(sections.begin(), sections.size()));
+                     CheckpointSectionList<const T> sections, CheckpointSectionList<const std::uint64_t> integers = {}) {
+  save_checkpoint<T>(file, signature, step, CheckpointSections<const T>(sections.begin(), sections.size()),
+                     CheckpointSections<const std::uint64_t>(integers.begin(), integers.size()));
 }
 
-// Reads everything, verifies it, and only then fills the caller's sections, whose sizes must
-// match the file exactly. Sections in the file that are not asked for are checked and ignored.
-// Returns the step stored in the file.
+// Reads everything, verifies it, and only then fills the caller's sections, whose types and
+// sizes must match the file exactly. Sections in the file that are not asked for are checked and
+// ignored. Returns the step stored in the file.
 template <class T>
-  requires(CheckpointElement<T> && !std::is_const_v<T>)
-std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature,
-                             std::span<const CheckpointSection<T>> sections) {
+  requires(CheckpointReal<T> && !std::is_const_v<T>)
+std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature, CheckpointSections<T> sections,
+                             CheckpointSections<std::uint64_t> integers = {}) {
   namespace ck = detail::ckpt;
-  ck::check_names(sections, file, "load");
-  std::vector<std::unique_ptr<T[]>> staged(sections.size());
-  auto sink = [&](const std::string& name, std::uint64_t count, std::uint32_t element_size) -> void* {
-    if (element_size != sizeof(T)) return nullptr;
-    for (std::size_t i = 0; i < sections.size(); ++i)
-      if (sections[i].name == name && sections[i].data.size() == count) {
-        staged[i].reset(new T[static_cast<std::size_t>(count)]);
-        return staged[i].get();
+  ck::check_names(sections, integers, file, "load");
+  // Where each wanted section goes, whatever its type; data is staged until all is verified.
+  struct Want {
+    const std::string& name;
+    CheckpointType type;
+    void* data;
+    std::size_t count;
+  };
+  std::vector<Want> wants;
+  for (const auto& s : sections) wants.push_back({s.name, checkpoint_type_of<T>, s.data.data(), s.data.size()});
+  for (const auto& s : integers) wants.push_back({s.name, CheckpointType::uint64, s.data.data(), s.data.size()});
+  std::vector<std::vector<unsigned char>> staged(wants.size());
+  auto sink = [&](const std::string& name, std::uint64_t count, CheckpointType type) -> void* {
+    for (std::size_t i = 0; i < wants.size(); ++i)
+      if (wants[i].name == name && wants[i].type == type && wants[i].count == count) {
+        staged[i].resize(static_cast<std::size_t>(count) * ck::size_of(type));
+        return staged[i].data();
       }
     return nullptr;
   };
@@ -323,15 +371,14 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view
   if (info.element_size != sizeof(T))
     fail("element type mismatch: the file holds " + std::to_string(info.element_size) + "-byte elements (" +
          ck::type_name(info.element_size) + "), the caller expects " + std::to_string(sizeof(T)) + "-byte (" +
-         ck::type_name(sizeof(T)) + ")");
+         ck::type_name(std::uint32_t(sizeof(T))) + ")");
   if (info.signature != signature) {
     std::size_t at = 0;
     while (at < signature.size() && at < info.signature.size() && signature[at] == info.signature[at]) ++at;
     fail("model signature mismatch (first difference at character " + std::to_string(at) + "): expected \"" +
          std::string(signature) + "\", found \"" + info.signature + "\"");
   }
-  for (std::size_t i = 0; i < sections.size(); ++i) {
-    const auto& want = sections[i];
+  for (const Want& want : wants) {
     auto it = std::find_if(info.sections.begin(), info.sections.end(),
                            [&](const CheckpointInfo::Section& s) { return s.name == want.name; });
     if (it == info.sections.end()) {
@@ -339,20 +386,24 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view
       for (const auto& s : info.sections) present += (present.empty() ? "'" : ", '") + s.name + "'";
       fail("section '" + want.name + "' is missing (the file has " + (present.empty() ? "no sections" : present) + ")");
     }
-    if (it->count != want.data.size())
+    if (it->type != want.type)
+      fail("type mismatch in section '" + want.name + "': the file holds " + ck::type_name(it->type) + ", expected " +
+           ck::type_name(want.type));
+    if (it->count != want.count)
       fail("size mismatch in section '" + want.name + "': the file holds " + std::to_string(it->count) +
-           " elements, expected " + std::to_string(want.data.size()));
+           " elements, expected " + std::to_string(want.count));
   }
-  for (std::size_t i = 0; i < sections.size(); ++i)
-    if (!sections[i].data.empty()) std::copy_n(staged[i].get(), sections[i].data.size(), sections[i].data.data());
+  for (std::size_t i = 0; i < wants.size(); ++i)
+    if (wants[i].count > 0) std::memcpy(wants[i].data, staged[i].data(), staged[i].size());
   return info.step;
 }
 
 template <class T>
-  requires(CheckpointElement<T> && !std::is_const_v<T>)
-std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature,
-                             std::initializer_list<CheckpointSection<T>> sections) {
-  return load_checkpoint<T>(file, signature, std::span<const CheckpointSection<T>>(sections.begin(), sections.size()));
+  requires(CheckpointReal<T> && !std::is_const_v<T>)
+std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature, CheckpointSectionList<T> sections,
+                             CheckpointSectionList<std::uint64_t> integers = {}) {
+  return load_checkpoint<T>(file, signature, CheckpointSections<T>(sections.begin(), sections.size()),
+                            CheckpointSections<std::uint64_t>(integers.begin(), integers.size()));
 }
 
 // Reads and verifies a checkpoint (checksum included) without loading it: for tools, and for

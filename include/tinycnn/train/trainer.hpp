@@ -141,6 +141,11 @@ class Trainer {
       total.examples += rows;
     }
     total.loss = total.examples ? loss_sum / double(total.examples) : 0.0;
+    // Weights that are no longer numbers give a NaN here even where training's own loss was
+    // still finite; going on would train and save them.
+    if (!std::isfinite(total.loss))
+      throw Error("the evaluation loss is " + std::to_string(total.loss) + " after step " + std::to_string(step_) +
+                  " (the weights are no longer finite numbers): lower the learning rate");
     return total;
   }
 
@@ -156,17 +161,41 @@ class Trainer {
   // The optimizer's accumulators (momentum, moments), as a checkpoint stores them.
   std::span<const T> optimizer_state() const { return opt_state_.span(); }
 
-  // Everything needed to resume: parameters, batch-norm statistics, optimizer state, step.
-  void save(const std::filesystem::path& file) const {
-    save_checkpoint<T>(file, signature(), step_,
-                       {{"params", std::span<const T>(net_.parameters())},
-                        {"state", std::span<const T>(net_.state())},
-                        {"optimizer", opt_state_.span()}});
+  // Everything needed to resume: parameters, batch-norm statistics, optimizer state, step, and
+  // the state of the random numbers (dropout), so that a resumed run continues bit for bit.
+  // `extra` holds what the caller needs besides (where it was in its data, say); load() fills
+  // sections of the same names and sizes.
+  // Refuses a model whose numbers are not all finite: such a checkpoint only makes every resumed
+  // run fail, and it would replace the last good one.
+  void save(const std::filesystem::path& file, CheckpointSections<const std::uint64_t> extra = {}) const {
+    for (const auto& [name, values] : {std::pair{"parameters", std::span<const T>(net_.parameters())},
+                                       std::pair{"batch-norm statistics", std::span<const T>(net_.state())},
+                                       std::pair{"optimizer state", std::span<const T>(opt_state_.span())}})
+      if (!std::all_of(values.begin(), values.end(), [](T v) { return std::isfinite(v); }))
+        throw Error("not saving " + file.string() + " at step " + std::to_string(step_) + ": its " + name +
+                    " hold NaN or Inf");
+    const std::vector<std::uint64_t> rng = rng_.state();
+    std::vector<CheckpointSection<const std::uint64_t>> integers{{"rng", rng}};
+    integers.insert(integers.end(), extra.begin(), extra.end());
+    const CheckpointSection<const T> model[] = {{"params", std::span<const T>(net_.parameters())},
+                                                {"state", std::span<const T>(net_.state())},
+                                                {"optimizer", opt_state_.span()}};
+    save_checkpoint<T>(file, signature(), step_, model, integers);
   }
-  void load(const std::filesystem::path& file) {
-    step_ = load_checkpoint<T>(file, signature(),
-                               {{"params", net_.parameters()}, {"state", net_.state()}, {"optimizer", opt_state_.span()}});
+  void save(const std::filesystem::path& file, CheckpointSectionList<const std::uint64_t> extra) const {
+    save(file, CheckpointSections<const std::uint64_t>(extra.begin(), extra.size()));
+  }
+  void load(const std::filesystem::path& file, CheckpointSections<std::uint64_t> extra = {}) {
+    std::vector<std::uint64_t> rng(rng_.state().size());
+    std::vector<CheckpointSection<std::uint64_t>> integers{{"rng", rng}};
+    integers.insert(integers.end(), extra.begin(), extra.end());
+    const CheckpointSection<T> model[] = {{"params", net_.parameters()}, {"state", net_.state()}, {"optimizer", opt_state_.span()}};
+    step_ = load_checkpoint<T>(file, signature(), model, integers);
+    rng_.set_state(rng);
     begin();
+  }
+  void load(const std::filesystem::path& file, CheckpointSectionList<std::uint64_t> extra) {
+    load(file, CheckpointSections<std::uint64_t>(extra.begin(), extra.size()));
   }
   // A checkpoint fits when model, element type and optimizer are the same.
   std::string signature() const {
