@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli_checks.hpp"
 #include "tinycnn/all.hpp"
 
 using namespace tinycnn;
@@ -45,8 +46,8 @@ int main(int argc, char** argv) {
   int steps = 100;
   index_t batch = 32;
   std::string checkpoint = "custom_model.ckpt";
-  app.add_option("--steps", steps, "Training steps")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--batch_size", batch, "Images per step")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--steps", steps, "Training steps")->capture_default_str()->check(examples::in_range(1, 1 << 30));
+  app.add_option("--batch_size", batch, "Images per step")->capture_default_str()->check(examples::in_range(1, 1 << 20));
   app.add_option("--checkpoint", checkpoint, "Where to save the checkpoint")->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    check_output_file(checkpoint, "--checkpoint");  // before the training, not after it
     auto net = make_model<SmallResNet>(Input<32, 32, 3>{}, batch);
     net.init(/*seed=*/42);
     std::printf("SmallResNet: %lld parameters, %.1f MFLOP per image forward\n", (long long)net.num_params,

@@ -21,13 +21,16 @@
 #include <span>
 #include <string>
 
+#include "cli_checks.hpp"
 #include "tinycnn/distributed/launch.hpp"
+#include "tinycnn/graph/memory_estimate.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/io/dataset.hpp"
 #include "tinycnn/io/file.hpp"
 #include "tinycnn/io/mnist.hpp"
 #include "tinycnn/models/mnist_deep.hpp"
 #include "tinycnn/optim/adam.hpp"
+#include "tinycnn/parallel/cpu_mask.hpp"
 #include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/train/trainer.hpp"
 #if TINYCNN_EXAMPLE_MPI
@@ -122,8 +125,19 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
   const index_t steps_per_epoch = d.train.size() / global_batch;  // a short last batch is skipped
   const index_t all_steps = s.epochs * steps_per_epoch;
   const index_t last_step = s.max_steps > 0 ? std::min(s.max_steps, all_steps) : all_steps;
+  // Where a run is in its data: the step means a place in an epoch only for the same global
+  // batch and training set, so a checkpoint records both and a resume must match them.
+  const std::uint64_t data_layout[2] = {std::uint64_t(global_batch), std::uint64_t(d.train.size())};
   if (s.resume && std::filesystem::exists(s.checkpoint)) {
-    trainer.load(s.checkpoint);  // every worker: its model and, for the servers, theirs
+    std::uint64_t saved_layout[2] = {};
+    trainer.load(s.checkpoint, {{"data", saved_layout}});  // every worker: its model and, for the servers, theirs
+    if (saved_layout[0] != data_layout[0] || saved_layout[1] != data_layout[1])
+      throw Error(s.checkpoint + " was saved by a run with a global batch of " + std::to_string(saved_layout[0]) +
+                  " (batch x workers) and " + std::to_string(saved_layout[1]) + " training images; this run has " +
+                  std::to_string(data_layout[0]) + " and " + std::to_string(data_layout[1]) +
+                  ": resume with the same --batch_size, worker count and --train_images");
+    // The checkpoint holds the first worker's dropout stream; the others start their own anew.
+    if (part.worker != 0) trainer.rng() = resumed_worker_rng(s.seed, std::uint64_t(part.worker), std::uint64_t(trainer.step()));
     if (part.speaks()) std::printf("resumed from %s at step %lld\n", s.checkpoint.c_str(), (long long)trainer.step());
   }
   if (part.speaks())
@@ -188,7 +202,7 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
                 double(epoch_steps * global_batch) / epoch_seconds);
     std::fflush(stdout);
     if (!s.checkpoint.empty()) {
-      trainer.save(s.checkpoint);
+      trainer.save(s.checkpoint, {{"data", data_layout}});
       std::printf("saved %s (step %lld)\n", s.checkpoint.c_str(), (long long)trainer.step());
     }
   }
@@ -198,6 +212,13 @@ void train(const Settings& s, const Data& d, Net& net, T& trainer, const Part& p
 }
 
 Net make_net(const Settings& s) {
+  // An impossible batch stops here with the need and the limit, not with bad_alloc or, under a
+  // cgroup limit (Slurm's --mem), the OOM killer. Besides the network: the batch's images, twice
+  // (the Trainer's copy), and Adam's two moments.
+  const std::size_t images = 2 * std::size_t(s.batch_size) * Net::in_dims::size * sizeof(float);
+  const std::size_t adam = 2 * std::size_t(Net::num_params) * sizeof(float);
+  require_memory_fits(estimate_memory<Net>(s.batch_size, true, s.threads, s.inter_threads), images + adam,
+                      "--batch_size " + std::to_string(s.batch_size), "lower --batch_size");
   auto net = make_model<models::MnistDeep>(models::MnistInput{}, s.batch_size);
   net.set_threads(s.threads, s.inter_threads);
   net.set_deterministic(s.deterministic);
@@ -292,49 +313,51 @@ int train_distributed(Settings s, int& argc, char**& argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"Train the TensorFlow tutorial's mnist_deep CNN with tinycnn"};
   Settings s;
+  // More threads than this makes no progress, and far more crashes the OpenMP runtime.
+  const int thread_limit = parallel::thread_flag_limit(parallel::allowed_cpus().size());
   app.add_option("--data", s.data_dir, "Folder with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]")
       ->capture_default_str();
-  app.add_option("--epochs", s.epochs, "Passes over the training set")->capture_default_str()->check(CLI::Range(0, 1000000));
+  app.add_option("--epochs", s.epochs, "Passes over the training set")->capture_default_str()->check(examples::in_range(0, 1000000));
   app.add_option("--batch_size", s.batch_size, "Images per training step (per worker)")
-      ->capture_default_str()->check(CLI::Range(index_t(1), index_t(1) << 20));
-  app.add_option("--learning_rate", s.learning_rate, "Adam's learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(examples::in_range(index_t(1), index_t(1) << 20));
+  app.add_option("--learning_rate", s.learning_rate, "Adam's learning rate")->capture_default_str()->check(examples::positive_number());
   app.add_option("--seed", s.seed, "Seed for weights, dropout and the data order")->capture_default_str();
   app.add_option("--num_intra_threads,--threads", s.threads,
                  "Threads inside one kernel (0: all cores, shared by the ranks on a host)")
-      ->capture_default_str()->check(CLI::Range(0, parallel::kMaxThreads));
+      ->capture_default_str()->check(examples::in_range(0, thread_limit));
   app.add_option("--num_inter_threads", s.inter_threads, "Independent pieces of the graph run at once (0: the library picks)")
-      ->capture_default_str()->check(CLI::Range(0, parallel::kMaxThreads));
+      ->capture_default_str()->check(examples::in_range(0, thread_limit));
   app.add_flag("--mkl", s.mkl, "Apply --kmp_* to the OpenMP runtime (re-executes with the environment set)");
   app.add_flag("--deterministic", s.deterministic, "The same results for any thread counts (costs some speed)");
   app.add_option("--kmp_blocktime", s.kmp.blocktime_ms, "ms an idle OpenMP thread spins (needs --mkl)")
-      ->capture_default_str()->check(CLI::Range(0, 1000000));
+      ->capture_default_str()->check(examples::in_range(0, 1000000));
   app.add_option("--kmp_affinity", s.kmp.affinity, "Intel KMP_AFFINITY string (needs --mkl)")->capture_default_str();
   app.add_option("--kmp_settings", s.kmp.settings, "1: print the OpenMP settings at start-up (needs --mkl)")
-      ->capture_default_str()->check(CLI::Range(0, 1));
+      ->capture_default_str()->check(examples::in_range(0, 1));
   app.add_option("--max_steps", s.max_steps, "Stop after this many training steps (0: the epochs decide)")
-      ->capture_default_str()->check(CLI::Range(index_t{0}, index_t{1} << 40));
-  app.add_option("--display_every", s.display_every, "Print progress every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(examples::in_range(index_t{0}, index_t{1} << 40));
+  app.add_option("--display_every", s.display_every, "Print progress every N steps")->capture_default_str()->check(examples::in_range(1, 1 << 30));
   app.add_option("--train_images", s.train_images, "Train on the first N training images (0: all)")
-      ->capture_default_str()->check(CLI::Range(index_t(0), index_t(1) << 40));
+      ->capture_default_str()->check(examples::in_range(index_t(0), index_t(1) << 40));
   app.add_option("--test_images", s.test_images, "Evaluate on the first N test images (0: all)")
-      ->capture_default_str()->check(CLI::Range(index_t(0), index_t(1) << 40));
+      ->capture_default_str()->check(examples::in_range(index_t(0), index_t(1) << 40));
   app.add_option("--checkpoint", s.checkpoint, "Save a checkpoint here after every epoch");
   app.add_flag("--resume", s.resume, "Continue from --checkpoint if it exists");
   app.add_option("--variable_update", s.variable_update,
                  "local, parameter_server or distributed_all_reduce (the last two under mpiexec or srun)")
       ->capture_default_str()->check(CLI::IsMember({"local", "parameter_server", "distributed_all_reduce"}));
   app.add_option("--num_ps", s.num_ps, "Parameter servers: the first ranks (--variable_update=parameter_server)")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()->check(examples::in_range(1, 1 << 20));
   app.add_option("--cross_replica_sync", s.cross_replica_sync,
                  "true: the servers apply one averaged update per step; false: each worker's as it comes")
       ->capture_default_str();
   app.add_option("--comm_wait", s.comm_wait, "poll: a waiting rank sleeps between tests; spin: it does not")
       ->capture_default_str()->check(CLI::IsMember({"poll", "spin"}));
   app.add_option("--comm_timeout", s.comm_timeout, "Seconds a rank waits for another before it stops with an error")
-      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+      ->capture_default_str()->check(examples::in_range(0.0, 1e6));
   const bool say = distributed::first_of_launch();  // of several copies, one speaks
   try {
     app.parse(argc, argv);
@@ -343,7 +366,7 @@ int main(int argc, char** argv) {
       if (!s.mkl && app.count(f) > 0)
         throw CLI::ValidationError(f, "only takes effect with --mkl: add --mkl or drop it");
     if (s.mkl) try {
-        (void)parallel::parse_kmp_affinity(s.kmp.affinity);
+        (void)parallel::parse_kmp_affinity(s.kmp.affinity, parallel::allowed_cpus());
       } catch (const Error& e) {
         throw CLI::ValidationError("--kmp_affinity", std::string(e.what()).substr(std::string("tinycnn: kmp_affinity: ").size()));
       }
@@ -393,4 +416,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mnist_deep: %s\n", e.what());
     return 1;
   }
+} catch (const std::exception& e) {  // whatever the steps above do not expect: one line, never abort
+  std::fprintf(stderr, "mnist_deep: %s\n", e.what());
+  return 1;
+} catch (...) {
+  std::fprintf(stderr, "mnist_deep: stopped by an unknown error\n");
+  return 1;
 }

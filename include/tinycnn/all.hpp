@@ -6,6 +6,7 @@
 #include "tinycnn/version.hpp"
 
 #include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/core/available_memory.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/core/shape.hpp"
@@ -38,6 +39,7 @@
 #include "tinycnn/graph/concat.hpp"
 #include "tinycnn/graph/gradient_check.hpp"
 #include "tinycnn/graph/gradient_hook.hpp"
+#include "tinycnn/graph/memory_estimate.hpp"
 #include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/parameter_ranges.hpp"

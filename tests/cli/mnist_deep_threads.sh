@@ -29,8 +29,8 @@ expect mkl 0 1 "^total images/sec:"
 run kmp_without_mkl $small --kmp_blocktime 5
 expect kmp_without_mkl 2 1 "^mnist_deep: --kmp_blocktime: only takes effect with --mkl"
 run too_many_threads $small --num_intra_threads 5000
-expect too_many_threads 2 1 "^mnist_deep: --num_intra_threads"
+expect too_many_threads 2 1 "^mnist_deep: --num_intra_threads: must be a whole number from 0 to [0-9]+, got '5000'$"
 run negative_steps $small --max_steps -1
-expect negative_steps 2 1 "^mnist_deep: --max_steps"
+expect negative_steps 2 1 "^mnist_deep: --max_steps: must be a whole number from 0 to 1099511627776, got '-1'$"
 
 finish "mnist_deep's thread flags, --max_steps and progress lines work"

@@ -25,6 +25,7 @@
 #include "tinycnn/bench/result.hpp"
 #include "tinycnn/bench/synthetic_data.hpp"
 #include "tinycnn/core/error.hpp"
+#include "tinycnn/graph/memory_estimate.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/profiler.hpp"
 #include "tinycnn/optim/all.hpp"
@@ -67,6 +68,31 @@ inline std::string step_name(const char* kind, long long k, long long of, int re
 
 }  // namespace detail
 
+// The checkpoint a run with --train_dir continues from, as tf_cnn_benchmarks restores the latest
+// one it finds there: the regular file model.ckpt-N with the largest N. Empty when there is none.
+inline std::filesystem::path latest_checkpoint(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) return {};
+  fs::path best;
+  long long best_step = -1;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const std::string prefix = "model.ckpt-";
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0 || name.size() > prefix.size() + 18)
+      continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || !e.is_regular_file(ec)) continue;
+    const long long step = std::stoll(digits);
+    if (step > best_step) {
+      best_step = step;
+      best = e.path();
+    }
+  }
+  if (ec) throw Error("--train_dir '" + dir + "': cannot list the folder: " + ec.message());
+  return best;
+}
+
 template <class Spec, index_t H, index_t W, index_t C>
 BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   require(o.batch_size > 0, "batch_size must be positive");
@@ -87,6 +113,16 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
 
   const index_t n = o.batch_size;  // per worker
   const index_t chunk = o.forward_only ? inference_chunk(n, o.inference_chunk) : n;
+  {
+    // An impossible batch stops here, naming its need and the limit, before any allocation.
+    // Besides the network: the synthetic batch and the optimizer's state.
+    using Planned = decltype(make_model<Spec>(input, 1));
+    const int slots = with_optimizer(o, [](auto opt) { return int(decltype(opt)::state_per_param); });
+    const std::size_t others = std::size_t(n) * (Planned::in_dims::size * sizeof(float) + sizeof(std::int32_t)) +
+                               (o.forward_only ? 0 : std::size_t(slots) * Planned::root_type::param_storage * sizeof(float));
+    require_memory_fits(estimate_memory<Planned>(chunk, !o.forward_only, o.threads, o.inter_threads), others,
+                        "--batch_size=" + std::to_string(n) + " (" + o.model + ")", "lower --batch_size");
+  }
   auto net = make_model<Spec>(input, chunk);  // Trainer::evaluate runs n images in chunks
   net.set_threads(o.threads, o.inter_threads);
   net.set_deterministic(o.deterministic);
@@ -124,11 +160,20 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads, %s (measured now)", r.fma_peak_gflops, r.threads, simd::isa_name)});
   detail::emit(o, format_header(h));
 
+  // A --train_dir that holds a checkpoint is continued, bit for bit as if the earlier run had not
+  // stopped (every worker reads it: the folder must be one they all see).
+  const std::filesystem::path resume_from = o.forward_only ? std::filesystem::path{} : latest_checkpoint(o.train_dir);
   with_optimizer(o, [&](auto optimizer) {
     for (int rep = 1; rep <= o.repetitions; ++rep) {
       net.init(o.seed);  // every repetition starts from the same weights
       // Dropout draws differ from worker to worker (the same masks everywhere would correlate them).
       Trainer trainer(net, optimizer, o.seed + std::uint64_t(worker), policy);
+      if (!resume_from.empty()) {
+        trainer.load(resume_from);
+        // The checkpoint holds the first worker's dropout stream; the others start their own anew.
+        if (worker != 0) trainer.rng() = resumed_worker_rng(o.seed, std::uint64_t(worker), std::uint64_t(trainer.step()));
+        if (rep == 1) detail::emit(o, strprintf("Restored %s (step %lld)\n", resume_from.c_str(), (long long)trainer.step()));
+      }
       auto step = [&](const char* kind, long long k, long long of) {
         try {
           if (!o.forward_only) return trainer.train_step(data.images.data(), data.labels.data()).loss;
