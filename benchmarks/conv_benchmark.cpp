@@ -26,6 +26,7 @@
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/visit.hpp"
 #include "tinycnn/kernels/conv.hpp"
+#include "tinycnn/parallel/cpu_mask.hpp"
 #include "tinycnn/models/alexnet.hpp"
 #include "tinycnn/models/inception_v3.hpp"
 #include "tinycnn/models/resnet.hpp"
@@ -212,7 +213,7 @@ double parse_seconds(const std::string& flag, const std::string& text) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   index_t batch = 16;
   int threads = 2;
   double min_seconds = 0.3;
@@ -244,7 +245,9 @@ int main(int argc, char** argv) {
 
   if (!impl.empty() && pass_of(impl) == Pass::None)
     usage_error("--impl: unknown implementation '" + impl + "' (valid: " + all_impl_names() + ")");
-  if (threads > parallel::kMaxThreads) usage_error("--threads must be at most " + std::to_string(parallel::kMaxThreads));
+  if (const int limit = parallel::thread_flag_limit(parallel::allowed_cpus().size()); threads > limit)
+    usage_error("--threads must be at most " + std::to_string(limit) + " (" +
+                std::to_string(parallel::kThreadsPerCpuLimit) + " per CPU this process may use)");
   std::vector<const Model*> selected;
   for (const Model& m : kModels)
     if (model == "all" || model == m.name) selected.push_back(&m);
@@ -360,4 +363,7 @@ int main(int argc, char** argv) {
                 int(wm), selected[m]->name, long(uses), long(layers_of[m]), long(shapes), 1e3 * total, 100 * f / total,
                 100 * d / total, 100 * g / total, flops / total / 1e9, 100 * flops / total / 1e9 / peak);
   }
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "conv_benchmark: %s\n", e.what());
+  return 1;
 }

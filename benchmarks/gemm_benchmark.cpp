@@ -2,6 +2,7 @@
 // 2 threads (or the counts given), against the FMA peak measured in the same run.
 //   build/benchmarks/gemm_benchmark [--threads 1,2] [--quick]
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -11,6 +12,7 @@
 #include "tinycnn/bench/timing.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/kernels/gemm.hpp"
+#include "tinycnn/parallel/cpu_mask.hpp"
 
 using namespace tinycnn;
 
@@ -35,9 +37,10 @@ static double time_gemm(const Case& c, int threads, double min_seconds) {
   return 2.0 * double(c.m) * double(c.n) * double(c.k) / best / 1e9;
 }
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::vector<int> thread_counts = {1, 2};
   bool quick = false;
+  const int limit = parallel::thread_flag_limit(parallel::allowed_cpus().size());
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) {
       quick = true;
@@ -45,9 +48,13 @@ int main(int argc, char** argv) {
       thread_counts.clear();
       for (const char* p = argv[++i]; *p;) {
         char* end;
+        errno = 0;
         long v = std::strtol(p, &end, 10);
-        if (end == p || v <= 0) {
-          std::fprintf(stderr, "gemm_benchmark: --threads wants a comma-separated list of positive counts\n");
+        if (end == p || v <= 0 || v > limit || errno == ERANGE || (*end != ',' && *end != '\0')) {
+          std::fprintf(stderr,
+                       "gemm_benchmark: --threads wants a comma-separated list of counts from 1 to %d (%d per CPU "
+                       "this process may use), got '%s'\n",
+                       limit, parallel::kThreadsPerCpuLimit, argv[i]);
           return 2;
         }
         thread_counts.push_back(int(v));
@@ -93,4 +100,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "gemm_benchmark: %s\n", e.what());
+  return 1;
 }

@@ -28,6 +28,7 @@
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/models/resnet.hpp"
+#include "tinycnn/parallel/cpu_mask.hpp"
 #include "tinycnn/parallel/trace.hpp"
 
 namespace {
@@ -113,7 +114,7 @@ namespace {
 using namespace tinycnn;
 using Net = decltype(make_model<models::ResNet50>(models::ResNet50Input{}, 1));
 
-std::vector<int> parse_threads(const std::string& list) {
+std::vector<int> parse_threads(const std::string& list, int limit) {
   std::vector<int> out;
   std::stringstream in(list);
   std::string item;
@@ -125,8 +126,9 @@ std::vector<int> parse_threads(const std::string& list) {
     } catch (const std::exception&) {
       used = 0;
     }
-    require(used == item.size() && !item.empty() && t >= 1 && t <= 1024,
-            "--threads takes a comma-separated list of counts from 1 to 1024, got '" + list + "'");
+    require(used == item.size() && !item.empty() && t >= 1 && t <= limit,
+            "--threads takes a comma-separated list of counts from 1 to " + std::to_string(limit) + " (" +
+                std::to_string(parallel::kThreadsPerCpuLimit) + " per CPU this process may use), got '" + list + "'");
     out.push_back(t);
   }
   require(!out.empty(), "--threads is empty");
@@ -156,7 +158,8 @@ int main(int argc, char** argv) try {
       ->check(CLI::Range(1, 1000));
   app.add_option("--threads", threads_list, "Intra-op thread counts, comma-separated")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  const std::vector<int> thread_counts = parse_threads(threads_list);
+  const std::vector<int> thread_counts =
+      parse_threads(threads_list, parallel::thread_flag_limit(parallel::allowed_cpus().size()));
   const int cores = omp_get_num_procs();
 
   Net net = make_model<models::ResNet50>(models::ResNet50Input{}, index_t(batch));

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tinycnn/parallel/omp_environment.hpp"
 #include "tinycnn/core/error.hpp"
@@ -83,6 +84,13 @@ TEST_CASE("kmp_settings=0 prints nothing; intra threads set OMP_NUM_THREADS as T
 
 TEST_CASE("unknown affinity words are refused, not ignored") {
   CHECK_THROWS_AS(parse_kmp_affinity("granularity=fine,compat"), tinycnn::Error);
+  // Given the CPUs the process may use, a proclist must name only those (ranges and sets too).
+  const std::vector<int> cpus = {0, 1, 2, 3};
+  CHECK(parse_kmp_affinity("proclist=[0,2-3],explicit", cpus).places == "{0},{2-3}");
+  CHECK_THROWS_WITH_AS(parse_kmp_affinity("proclist=[0,4],explicit", cpus),
+                       doctest::Contains("proclist names CPU 4, which this process may not use (0,1,2,3)"), tinycnn::Error);
+  CHECK_THROWS_WITH_AS(parse_kmp_affinity("proclist=[1-9],explicit", cpus), doctest::Contains("CPU 4,"), tinycnn::Error);
+  CHECK_THROWS_WITH_AS(parse_kmp_affinity("proclist=[3-1],explicit", cpus), doctest::Contains("runs backwards"), tinycnn::Error);
   CHECK_THROWS_AS(parse_kmp_affinity("granularity=huge,compact"), tinycnn::Error);
   CHECK_THROWS_AS(parse_kmp_affinity("compact,scatter"), tinycnn::Error);
   CHECK_THROWS_AS(parse_kmp_affinity("explicit"), tinycnn::Error);

@@ -5,12 +5,14 @@
 #pragma once
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "tinycnn/core/error.hpp"
+#include "tinycnn/parallel/execution.hpp"
 
 namespace tinycnn::parallel {
 
@@ -22,6 +24,15 @@ inline std::vector<int> allowed_cpus() {
   for (int c = 0; c < CPU_SETSIZE; ++c)
     if (CPU_ISSET(c, &set)) cpus.push_back(c);
   return cpus;
+}
+
+// The most threads a program's thread-count flags accept with this many CPUs in its mask: 8 per
+// CPU (room for a study of oversubscription), never more than kMaxThreads. Far more threads than
+// CPUs makes no progress (every barrier waits for threads that are not running), and OpenMP
+// runtimes crash outright when asked for 100000.
+inline constexpr int kThreadsPerCpuLimit = 8;
+inline int thread_flag_limit(std::size_t cpus) {
+  return int(std::min<std::size_t>(kMaxThreads, kThreadsPerCpuLimit * std::max<std::size_t>(cpus, 1)));
 }
 
 // "0-3,8,10-11"

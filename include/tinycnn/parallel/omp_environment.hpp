@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,9 +86,42 @@ inline bool all_digits(const std::string& s) {
 }
 }  // namespace detail
 
+// Every CPU number a proclist names ("0,2-3,{4,5}" names 0, 2, 3, 4 and 5) must be one of
+// `allowed`: a place on a CPU the process may not use is refused, not printed as applied.
+inline void check_proclist_cpus(const std::string& proclist, std::span<const int> allowed) {
+  auto check = [&](long cpu) {
+    if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+      std::string list;
+      for (int c : allowed) list += (list.empty() ? "" : ",") + std::to_string(c);
+      throw Error("kmp_affinity: proclist names CPU " + std::to_string(cpu) + ", which this process may not use (" +
+                  list + ")");
+    }
+  };
+  for (std::size_t i = 0; i < proclist.size();) {
+    if (proclist[i] < '0' || proclist[i] > '9') {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < proclist.size() && proclist[end] >= '0' && proclist[end] <= '9' && end - i < 9) ++end;
+    const long first = std::stol(proclist.substr(i, end - i));
+    long last = first;
+    if (end + 1 < proclist.size() && proclist[end] == '-' && proclist[end + 1] >= '0' && proclist[end + 1] <= '9') {
+      std::size_t to = end + 1;
+      while (to < proclist.size() && proclist[to] >= '0' && proclist[to] <= '9' && to - end < 10) ++to;
+      last = std::stol(proclist.substr(end + 1, to - end - 1));
+      end = to;
+    }
+    if (last < first) throw Error("kmp_affinity: proclist range " + std::to_string(first) + "-" + std::to_string(last) + " runs backwards");
+    for (long cpu = first; cpu <= last; ++cpu) check(cpu);  // stops at the first CPU not allowed
+    i = end;
+  }
+}
+
 // Parses Intel's [modifier,...]type[,permute][,offset] syntax. Throws Error on a word it does
 // not know, so a typo is not silently ignored as the Intel runtime would (with a warning).
-inline AffinityPlan parse_kmp_affinity(std::string_view text) {
+// Given the CPUs the process may use, an explicit proclist must name only those.
+inline AffinityPlan parse_kmp_affinity(std::string_view text, std::span<const int> allowed_cpus = {}) {
   AffinityPlan plan;
   std::string granularity, type, proclist;
   std::vector<int> numbers;
@@ -144,6 +178,7 @@ inline AffinityPlan parse_kmp_affinity(std::string_view text) {
     plan.proc_bind = "false";
   } else if (type == "explicit") {
     if (proclist.empty()) throw Error("kmp_affinity: explicit needs proclist=[...]");
+    if (!allowed_cpus.empty()) check_proclist_cpus(proclist, allowed_cpus);
     std::string list;
     for (const std::string& p : detail::split_top_level(proclist)) list += (list.empty() ? "{" : ",{") + p + "}";
     plan.proc_bind = "true";
