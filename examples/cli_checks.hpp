@@ -1,6 +1,7 @@
 // CLI11 checks whose refusals read as sentences ("--epochs: must be a whole number from 0 to
 // 1000000, got '5000000'"), where CLI11's own say "Value 5000000 not in range 0 to 1000000" and
 // "Value 0 not in range 0.000000 to 1.79e308". NaN is refused too: no comparison fails on it.
+// --help shows the range after the type: "INT:[0, 1000000]".
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -39,7 +40,7 @@ CLI::Validator in_range(T lo, T hi) {
           return "must be " + kind + " from " + range + ", got '" + text + "'";
         return {};
       },
-      (std::is_integral_v<T> ? "INT in " : "NUMBER in ") + range);
+      "[" + number_text(lo) + ", " + number_text(hi) + "]");
 }
 
 // A finite number above zero.
@@ -52,7 +53,7 @@ inline CLI::Validator positive_number() {
           return "must be a positive finite number, got '" + text + "'";
         return {};
       },
-      "NUMBER > 0");
+      "> 0");
 }
 
 }  // namespace examples
