@@ -12,14 +12,15 @@
 // channels, kernel, stride and padding are timed once, at --batch.
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "cli_checks.hpp"
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/timing.hpp"
 #include "tinycnn/core/random.hpp"
@@ -185,74 +186,39 @@ double step_seconds(const Row& r, const Use& u) {
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr,
-               "conv_benchmark: %s\n"
-               "usage: conv_benchmark [--model alexnet|vgg16|inception3|resnet50|resnet152|all] [--batch N]\n"
-               "                      [--threads N] [--filter TEXT] [--min_seconds S] [--impl NAME]\n",
-               message.c_str());
+  std::fprintf(stderr, "conv_benchmark: %s (see --help)\n", message.c_str());
   std::exit(2);
-}
-
-long parse_positive(const std::string& flag, const std::string& text) {
-  errno = 0;
-  char* end = nullptr;
-  long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE || v <= 0 || v > 1'000'000)
-    usage_error(flag + " needs a positive whole number, got '" + text + "'");
-  return v;
-}
-
-double parse_seconds(const std::string& flag, const std::string& text) {
-  errno = 0;
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v) || v < 0)
-    usage_error(flag + " needs a number of seconds >= 0, got '" + text + "'");
-  return v;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) try {
-  index_t batch = 16;
+  long long batch = 16;
   int threads = 2;
   double min_seconds = 0.3;
   std::string filter, model = "all", impl;
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i], value;
-    if (flag == "--help" || flag == "-h") {
-      std::printf("usage: conv_benchmark [--model alexnet|vgg16|inception3|resnet50|resnet152|all] [--batch N]\n"
-                  "                      [--threads N] [--filter TEXT] [--min_seconds S] [--impl NAME]\n"
-                  "implementations: %s\n", all_impl_names().c_str());
-      return 0;
-    }
-    if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string::npos) {
-      value = flag.substr(eq + 1);
-      flag.resize(eq);
-    } else if (flag == "--model" || flag == "--batch" || flag == "--threads" || flag == "--filter" ||
-               flag == "--min_seconds" || flag == "--impl") {
-      if (i + 1 >= argc) usage_error(flag + " needs a value");
-      value = argv[++i];
-    }
-    if (flag == "--batch") batch = parse_positive(flag, value);
-    else if (flag == "--threads") threads = int(parse_positive(flag, value));
-    else if (flag == "--min_seconds") min_seconds = parse_seconds(flag, value);
-    else if (flag == "--filter") filter = value;
-    else if (flag == "--model") model = value;
-    else if (flag == "--impl") impl = value;
-    else usage_error("unknown argument '" + std::string(argv[i]) + "'");
-  }
+  CLI::App app{"GFLOP/s of each convolution pass on every distinct convolution of the benchmark models"};
+  app.footer("implementations (--impl): " + all_impl_names());
+  app.add_option("--model", model, "alexnet, vgg16, inception3, resnet50, resnet152 or all")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"alexnet", "vgg16", "inception3", "resnet50", "resnet152", "all"}));
+  app.add_option("--batch", batch, "Images per pass")->capture_default_str()->check(examples::in_range(1LL, 1LL << 20));
+  app.add_option("--threads", threads, "Intra-op threads")
+      ->capture_default_str()
+      ->check(examples::in_range(1, parallel::thread_flag_limit(parallel::allowed_cpus().size())));
+  app.add_option("--filter", filter, "Only the shapes (or models) whose name contains this text");
+  app.add_option("--min_seconds", min_seconds, "Time each pass for at least this long (best of the runs)")
+      ->capture_default_str()
+      ->check(examples::in_range(0.0, 3600.0));
+  app.add_option("--impl", impl, "Time this implementation in its pass instead of the dispatcher's pick");
+  examples::add_version_flag(app, "conv_benchmark");
+  if (const int rc = examples::parse_command_line(app, "conv_benchmark", argc, argv); rc >= 0) return rc;
 
   if (!impl.empty() && pass_of(impl) == Pass::None)
     usage_error("--impl: unknown implementation '" + impl + "' (valid: " + all_impl_names() + ")");
-  if (const int limit = parallel::thread_flag_limit(parallel::allowed_cpus().size()); threads > limit)
-    usage_error("--threads must be at most " + std::to_string(limit) + " (" +
-                std::to_string(parallel::kThreadsPerCpuLimit) + " per CPU this process may use)");
   std::vector<const Model*> selected;
   for (const Model& m : kModels)
     if (model == "all" || model == m.name) selected.push_back(&m);
-  if (selected.empty())
-    usage_error("--model must be alexnet, vgg16, inception3, resnet50, resnet152 or all, got '" + model + "'");
 
   // Distinct shapes, ordered by model, then by first occurrence in it.
   std::vector<Row> rows;
@@ -260,7 +226,7 @@ int main(int argc, char** argv) try {
   for (std::size_t m = 0; m < selected.size(); ++m) {
     for (const ModelConv& c : selected[m]->convolutions()) {
       ++layers_of[m];
-      kernels::ConvShape s{batch, c.shape.in_c, c.shape.out_c, c.shape.win};
+      kernels::ConvShape s{index_t(batch), c.shape.in_c, c.shape.out_c, c.shape.win};
       auto row = std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return same_geometry(r.shape, s); });
       if (row == rows.end()) row = rows.insert(rows.end(), Row{s, describe(s), {}});
       if (row->uses.empty() || row->uses.back().model != m) row->uses.push_back({m});

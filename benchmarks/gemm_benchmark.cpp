@@ -1,13 +1,13 @@
 // GFLOP/s of tinycnn's GEMM on square sizes and on the convolution shapes of ResNet-50, on 1 and
 // 2 threads (or the counts given), against the FMA peak measured in the same run.
 //   build/benchmarks/gemm_benchmark [--threads 1,2] [--quick]
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "cli_checks.hpp"
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/timing.hpp"
 #include "tinycnn/core/random.hpp"
@@ -38,33 +38,16 @@ static double time_gemm(const Case& c, int threads, double min_seconds) {
 }
 
 int main(int argc, char** argv) try {
-  std::vector<int> thread_counts = {1, 2};
+  CLI::App app{"GFLOP/s of tinycnn's GEMM on square sizes and ResNet-50's convolution shapes, against the FMA peak"};
+  std::string threads_list = "1,2";
   bool quick = false;
-  const int limit = parallel::thread_flag_limit(parallel::allowed_cpus().size());
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) {
-      quick = true;
-    } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
-      thread_counts.clear();
-      for (const char* p = argv[++i]; *p;) {
-        char* end;
-        errno = 0;
-        long v = std::strtol(p, &end, 10);
-        if (end == p || v <= 0 || v > limit || errno == ERANGE || (*end != ',' && *end != '\0')) {
-          std::fprintf(stderr,
-                       "gemm_benchmark: --threads wants a comma-separated list of counts from 1 to %d (%d per CPU "
-                       "this process may use), got '%s'\n",
-                       limit, parallel::kThreadsPerCpuLimit, argv[i]);
-          return 2;
-        }
-        thread_counts.push_back(int(v));
-        p = *end == ',' ? end + 1 : end;
-      }
-    } else {
-      std::fprintf(stderr, "usage: gemm_benchmark [--threads 1,2] [--quick]\n");
-      return 2;
-    }
-  }
+  app.add_option("--threads", threads_list, "Thread counts to time, comma-separated")
+      ->capture_default_str()
+      ->check(examples::thread_list(parallel::thread_flag_limit(parallel::allowed_cpus().size())));
+  app.add_flag("--quick", quick, "The first three shapes only, timed for 0.2 s each instead of 1 s");
+  examples::add_version_flag(app, "gemm_benchmark");
+  if (const int rc = examples::parse_command_line(app, "gemm_benchmark", argc, argv); rc >= 0) return rc;
+  const std::vector<int> thread_counts = examples::parse_thread_list(threads_list);
   // ResNet-50 at batch 64 as implicit GEMMs (M = output pixels, N = filters, K = patch).
   std::vector<Case> cases = {
       {"square 1024", 1024, 1024, 1024},

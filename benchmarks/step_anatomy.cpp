@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_checks.hpp"
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/provenance.hpp"
 #include "tinycnn/core/random.hpp"
@@ -157,7 +158,8 @@ int main(int argc, char** argv) try {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   app.add_option("--threads", threads_list, "Intra-op thread counts, comma-separated")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  examples::add_version_flag(app, "step_anatomy");
+  if (const int rc = examples::parse_command_line(app, "step_anatomy", argc, argv); rc >= 0) return rc;
   const std::vector<int> thread_counts =
       parse_threads(threads_list, parallel::thread_flag_limit(parallel::allowed_cpus().size()));
   const int cores = omp_get_num_procs();

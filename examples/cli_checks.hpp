@@ -1,16 +1,23 @@
 // CLI11 checks whose refusals read as sentences ("--epochs: must be a whole number from 0 to
 // 1000000, got '5000000'"), where CLI11's own say "Value 5000000 not in range 0 to 1000000" and
 // "Value 0 not in range 0.000000 to 1.79e308". NaN is refused too: no comparison fails on it.
-// --help shows the range after the type: "INT:[0, 1000000]".
+// --help shows the range after the type: "INT:[0, 1000000]". Also what every program's command
+// line shares: --version, and the exit codes of a parse (0 for --help and --version, 2 for a
+// usage error).
 #pragma once
 #include <CLI/CLI.hpp>
+
+#include "tinycnn/simd/simd.hpp"
+#include "tinycnn/version.hpp"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace examples {
 
@@ -54,6 +61,59 @@ inline CLI::Validator positive_number() {
         return {};
       },
       "> 0");
+}
+
+// A comma-separated list of thread counts, each from 1 to limit: "1,2,4".
+inline CLI::Validator thread_list(int limit) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        std::stringstream in(text);
+        std::string item;
+        int items = 0;
+        while (std::getline(in, item, ',')) {
+          char* end = nullptr;
+          errno = 0;
+          const long v = std::strtol(item.c_str(), &end, 10);
+          if (item.empty() || *end != '\0' || errno == ERANGE || v < 1 || v > limit)
+            return "must be a comma-separated list of counts from 1 to " + std::to_string(limit) +
+                   " (8 per CPU this process may use), got '" + text + "'";
+          ++items;
+        }
+        if (items == 0 || text.back() == ',') return "must list at least one thread count, got '" + text + "'";
+        return {};
+      },
+      "LIST of 1.." + std::to_string(limit));
+}
+
+// The counts of a list thread_list() accepted.
+inline std::vector<int> parse_thread_list(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(std::stoi(item));
+  return out;
+}
+
+// --version: "cnn_benchmark 0.1.0 (tinycnn, AVX-512 kernels)". The kernels' instruction set is the
+// one thing two builds of the same version differ in that changes the figures.
+inline void add_version_flag(CLI::App& app, const std::string& program) {
+  app.set_version_flag("--version", program + " " TINYCNN_VERSION_STRING " (tinycnn, " + tinycnn::simd::isa_name +
+                                        " kernels)",
+                       "Print the version and exit");
+}
+
+// Parses the command line: 0 when it asked for --help or --version (printed), 2 after a usage
+// error ("program: --flag: what is wrong" on stderr), or -1 to go on.
+inline int parse_command_line(CLI::App& app, const char* program, int argc, const char* const* argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: %s (see --help)\n", program, e.what());
+    return 2;
+  }
+  return -1;
 }
 
 }  // namespace examples

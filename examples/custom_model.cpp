@@ -49,12 +49,8 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "Training steps")->capture_default_str()->check(examples::in_range(1, 1 << 30));
   app.add_option("--batch_size", batch, "Images per step")->capture_default_str()->check(examples::in_range(1, 1 << 20));
   app.add_option("--checkpoint", checkpoint, "Where to save the checkpoint")->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
+  examples::add_version_flag(app, "custom_model");
+  if (const int rc = examples::parse_command_line(app, "custom_model", argc, argv); rc >= 0) return rc;
 
   try {
     check_output_file(checkpoint, "--checkpoint");  // before the training, not after it

@@ -2,6 +2,8 @@
 #include "flags.hpp"
 
 #include <CLI/CLI.hpp>
+
+#include "../cli_checks.hpp"
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -169,11 +171,12 @@ Flags parse_flags(int argc, const char* const* argv, const std::vector<int>& cpu
       {"--speedup_base", "FLOAT >= 0"},
   };
   for (const auto& [flag, type] : numeric) app.get_option(flag)->type_name(type);
+  examples::add_version_flag(app, "cnn_benchmark");
 
   Flags f;
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     f.exit_now = app.exit(e);
     return f;
   } catch (const CLI::ParseError& e) {

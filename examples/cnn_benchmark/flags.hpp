@@ -29,7 +29,7 @@ struct Flags {
   int inter_threads = 0, intra_threads = 0, cores_limit = 0;  // 0: the library picks, all CPUs
   bool mkl = false, forward_only = false, per_layer = false, deterministic = false;
   std::string omp_proc_bind, output_json, output_csv, train_dir, variable_update, optimizer;
-  std::optional<int> exit_now;  // --help was printed: main returns this
+  std::optional<int> exit_now;  // --help or --version was printed: main returns this
 };
 
 // Throws UsageError naming the flag and what it accepts. `cpus` is the process's CPU mask (the

@@ -57,7 +57,7 @@ int main(int argc, char** argv) try {
     if (distributed::first_of_launch()) std::fprintf(stderr, "cnn_benchmark: %s\n", e.what());
     return 2;
   }
-  if (flags.exit_now) return *flags.exit_now;  // --help
+  if (flags.exit_now) return *flags.exit_now;  // --help, --version
   bench::BenchmarkOptions& o = flags.o;
   cnn_benchmark::DistributedFlags& distributed_flags = flags.distributed;
   const ModelEntry* entry = flags.entry;

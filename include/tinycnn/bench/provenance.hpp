@@ -60,8 +60,7 @@ inline Provenance collect_provenance(BuildInfo build) {
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &utc);
   p.date_utc = date;
-  p.tinycnn_version = std::to_string(TINYCNN_VERSION_MAJOR) + "." + std::to_string(TINYCNN_VERSION_MINOR) + "." +
-                      std::to_string(TINYCNN_VERSION_PATCH);
+  p.tinycnn_version = TINYCNN_VERSION_STRING;
   p.compiler = compiler_name();
   p.build = std::move(build);
   p.cpu_model = cpu_model_name();
