@@ -1,5 +1,6 @@
 // A network of your own: a small residual CNN composed from tinycnn's templates, trained for a
-// few steps on synthetic data, with a checkpoint saved and loaded back. The example to copy first.
+// few steps on synthetic data, with a checkpoint saved and loaded back, and its weights loaded
+// into a network that only predicts. The example to copy first.
 //
 //   build/examples/custom_model [--steps 100] [--batch_size 32] [--checkpoint my_model.ckpt]
 #include <CLI/CLI.hpp>
@@ -98,6 +99,21 @@ int main(int argc, char** argv) {
                 (long long)again.step(), 100.0 * same.accuracy(), same.loss);
     if (same.loss != fresh.loss) {
       std::fprintf(stderr, "custom_model: the restored network disagrees with the saved one\n");
+      return 1;
+    }
+
+    // Predictions need no Trainer and no optimizer: the weights alone, into a network of any
+    // batch size (here 5, so the batch of images ends in a partial one).
+    auto inference = make_model<SmallResNet>(Input<32, 32, 3>{}, 5);
+    load_weights(inference, checkpoint);
+    const std::vector<std::int32_t> predicted = predict(inference, std::span<const float>(images));
+    index_t right = 0;
+    for (std::size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == labels[i];
+    std::printf("predictions for the same batch:");
+    for (std::size_t i = 0; i < std::min<std::size_t>(predicted.size(), 8); ++i) std::printf(" %d", predicted[i]);
+    std::printf("%s (%lld of %zu right)\n", predicted.size() > 8 ? " ..." : "", (long long)right, predicted.size());
+    if (right != same.correct) {
+      std::fprintf(stderr, "custom_model: the predictions disagree with the evaluation\n");
       return 1;
     }
     return 0;

@@ -71,8 +71,10 @@
 #include "tinycnn/distributed/policy.hpp"
 #include "tinycnn/distributed/shards.hpp"
 
+#include "tinycnn/train/predict.hpp"
 #include "tinycnn/train/step_profiler.hpp"
 #include "tinycnn/train/trainer.hpp"
+#include "tinycnn/train/weights.hpp"
 
 #include "tinycnn/bench/fma_peak.hpp"
 #include "tinycnn/bench/json.hpp"

@@ -112,6 +112,8 @@ class Network {
   std::span<T> gradients() { return grads_.span(); }
   std::span<T> state() { return state_.span(); }
   std::span<const T> parameters() const { return params_.span(); }
+  std::span<const T> gradients() const { return grads_.span(); }
+  std::span<const T> state() const { return state_.span(); }
 
   // Bytes now held, by purpose.
   MemoryPlan memory() {

@@ -90,6 +90,7 @@ struct CheckpointInfo {
   std::int64_t step = 0;
   std::string signature;
   std::vector<Section> sections;
+  std::uint64_t checksum = 0;  // FNV-1a 64 of the file, verified
 };
 
 namespace detail::ckpt {
@@ -264,6 +265,7 @@ inline CheckpointInfo read_checkpoint(const std::filesystem::path& file, const S
   std::uint64_t stored = 0;
   in.read(&stored, sizeof stored, "the checksum", /*hashed=*/false);
   if (stored != computed) in.fail("checksum mismatch: the file is corrupt");
+  info.checksum = stored;
   if (in.remaining() != 0)
     in.fail("file is corrupt: " + std::to_string(in.remaining()) + " unexpected bytes after the checksum");
   for (std::size_t i = 0; i < info.sections.size(); ++i)
@@ -339,11 +341,12 @@ void save_checkpoint(const std::filesystem::path& file, std::string_view signatu
 
 // Reads everything, verifies it, and only then fills the caller's sections, whose types and
 // sizes must match the file exactly. Sections in the file that are not asked for are checked and
-// ignored. Returns the step stored in the file.
-template <class T>
+// ignored. accept_signature(found) says what is wrong with the file's signature, or nothing.
+// Returns the step stored in the file.
+template <class T, class AcceptSignature>
   requires(CheckpointReal<T> && !std::is_const_v<T>)
-std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature, CheckpointSections<T> sections,
-                             CheckpointSections<std::uint64_t> integers = {}) {
+std::int64_t load_checkpoint_if(const std::filesystem::path& file, const AcceptSignature& accept_signature,
+                                CheckpointSections<T> sections, CheckpointSections<std::uint64_t> integers = {}) {
   namespace ck = detail::ckpt;
   ck::check_names(sections, integers, file, "load");
   // Where each wanted section goes, whatever its type; data is staged until all is verified.
@@ -372,12 +375,7 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view
     fail("element type mismatch: the file holds " + std::to_string(info.element_size) + "-byte elements (" +
          ck::type_name(info.element_size) + "), the caller expects " + std::to_string(sizeof(T)) + "-byte (" +
          ck::type_name(std::uint32_t(sizeof(T))) + ")");
-  if (info.signature != signature) {
-    std::size_t at = 0;
-    while (at < signature.size() && at < info.signature.size() && signature[at] == info.signature[at]) ++at;
-    fail("model signature mismatch (first difference at character " + std::to_string(at) + "): expected \"" +
-         std::string(signature) + "\", found \"" + info.signature + "\"");
-  }
+  if (const std::string problem = accept_signature(info.signature); !problem.empty()) fail(problem);
   for (const Want& want : wants) {
     auto it = std::find_if(info.sections.begin(), info.sections.end(),
                            [&](const CheckpointInfo::Section& s) { return s.name == want.name; });
@@ -396,6 +394,21 @@ std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view
   for (std::size_t i = 0; i < wants.size(); ++i)
     if (wants[i].count > 0) std::memcpy(wants[i].data, staged[i].data(), staged[i].size());
   return info.step;
+}
+
+// The same, for a file whose signature must be exactly `signature`.
+template <class T>
+  requires(CheckpointReal<T> && !std::is_const_v<T>)
+std::int64_t load_checkpoint(const std::filesystem::path& file, std::string_view signature, CheckpointSections<T> sections,
+                             CheckpointSections<std::uint64_t> integers = {}) {
+  auto same = [&](const std::string& found) -> std::string {
+    if (found == signature) return {};
+    std::size_t at = 0;
+    while (at < signature.size() && at < found.size() && signature[at] == found[at]) ++at;
+    return "model signature mismatch (first difference at character " + std::to_string(at) + "): expected \"" +
+           std::string(signature) + "\", found \"" + found + "\"";
+  };
+  return load_checkpoint_if<T>(file, same, sections, integers);
 }
 
 template <class T>

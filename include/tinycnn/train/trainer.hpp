@@ -36,7 +36,9 @@
 #include "tinycnn/kernels/softmax_cross_entropy.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/optim/optimizer.hpp"
+#include "tinycnn/train/predict.hpp"
 #include "tinycnn/train/step_profiler.hpp"
+#include "tinycnn/train/weights.hpp"
 
 namespace tinycnn {
 
@@ -114,32 +116,16 @@ class Trainer {
   }
 
   // Loss and accuracy over `count` images, in batches of net.batch(); a last partial batch is
-  // padded with copies of its first image, whose results are not counted.
+  // padded with copies of its first image, whose results are not counted (train/predict.hpp).
   StepResult evaluate(const T* images, const std::int32_t* labels, index_t count) {
-    plan_batch();
     Context ctx{Mode::Eval, &rng_, profiler_ ? &profiler_->layers : nullptr};
-    const index_t n = net_.batch(), image = Net::in_dims::size;
     StepResult total;
     double loss_sum = 0;
-    for (index_t start = 0; start < count; start += n) {
-      const index_t rows = std::min(n, count - start);
-      const T* batch_images = images + start * image;
-      const std::int32_t* batch_labels = labels + start;
-      if (rows < n) {
-        std::copy(batch_images, batch_images + rows * image, pad_images_.data());
-        std::copy(batch_labels, batch_labels + rows, pad_labels_.begin());
-        for (index_t i = rows; i < n; ++i) {
-          std::copy(batch_images, batch_images + image, pad_images_.data() + i * image);
-          pad_labels_[std::size_t(i)] = batch_labels[0];
-        }
-        batch_images = pad_images_.data();
-        batch_labels = pad_labels_.data();
-      }
-      const T* logits = net_.forward(batch_images, ctx);
-      total.correct += kernels::count_correct(logits, batch_labels, rows, Net::classes);
-      loss_sum += kernels::softmax_cross_entropy(logits, batch_labels, rows, Net::classes) * double(rows);
+    for_each_batch(net_, images, count, ctx, [&](const T* logits, index_t first, index_t rows) {
+      total.correct += kernels::count_correct(logits, labels + first, rows, Net::classes);
+      loss_sum += kernels::softmax_cross_entropy(logits, labels + first, rows, Net::classes) * double(rows);
       total.examples += rows;
-    }
+    });
     total.loss = total.examples ? loss_sum / double(total.examples) : 0.0;
     // Weights that are no longer numbers give a NaN here even where training's own loss was
     // still finite; going on would train and save them.
@@ -197,19 +183,14 @@ class Trainer {
   void load(const std::filesystem::path& file, CheckpointSectionList<std::uint64_t> extra) {
     load(file, CheckpointSections<std::uint64_t>(extra.begin(), extra.size()));
   }
-  // A checkpoint fits when model, element type and optimizer are the same.
-  std::string signature() const {
-    return Net::signature() + " | " + (sizeof(T) == 4 ? "float" : "double") + " | " + opt_.name();
-  }
+  // A checkpoint fits when model, element type and optimizer are the same (load_weights, in
+  // train/weights.hpp, takes the model and its statistics from any optimizer's checkpoint).
+  std::string signature() const { return weights_signature<Net>() + " | " + opt_.name(); }
 
  private:
   void plan_batch() {
     const index_t n = net_.batch();
-    if (dlogits_.size() != n * Net::classes) {
-      dlogits_.resize(n * Net::classes);
-      pad_images_.resize(n * Net::in_dims::size);
-      pad_labels_.assign(std::size_t(n), 0);
-    }
+    if (dlogits_.size() != n * Net::classes) dlogits_.resize(n * Net::classes);
   }
   distributed::StepView<T> step_view() { return {net_.parameters(), net_.gradients(), opt_state_.span(), step_}; }
   // A distributed policy's start (at construction and after a load): the first rank's model,
@@ -256,8 +237,7 @@ class Trainer {
   AlignedBuffer<T> opt_state_;
   Rng rng_;
   std::int64_t step_ = 0;
-  AlignedBuffer<T> dlogits_, pad_images_;
-  std::vector<std::int32_t> pad_labels_;
+  AlignedBuffer<T> dlogits_;
   GradientRangeHook<ReportToPolicy> hook_;  // knows the leaves of net_, which must not move
   StepProfiler* profiler_ = nullptr;
 };
