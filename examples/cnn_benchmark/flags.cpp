@@ -100,7 +100,7 @@ Flags parse_flags(int argc, const char* const* argv, const std::vector<int>& cpu
   app.add_option("--learning_rate", learning_rate,
                  "Constant learning rate (default: the model's: 0.005, ResNets 0.1 piecewise at epochs 30/60)");
   app.add_option("--momentum", momentum, "Momentum of --optimizer=momentum")->capture_default_str();
-  app.add_option("--weight_decay", weight_decay, "L2 weight decay on all parameters")->capture_default_str();
+  app.add_option("--weight_decay", weight_decay, "L2 weight decay on every parameter but batch norm's (as TensorFlow's benchmark)")->capture_default_str();
   app.add_flag("--forward_only", forward_only, "Time inference only (dropout off, batch norm frozen)");
   app.add_option("--inference_chunk", inference_chunk,
                  "Forward-only: images per forward pass (0: up to 8, a divisor of the batch where one fits)")

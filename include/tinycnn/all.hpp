@@ -48,6 +48,7 @@
 #include "tinycnn/graph/residual.hpp"
 #include "tinycnn/graph/sequential.hpp"
 #include "tinycnn/graph/visit.hpp"
+#include "tinycnn/graph/weight_decay_rule.hpp"
 
 #include "tinycnn/models/alexnet.hpp"
 #include "tinycnn/models/inception_v3.hpp"

@@ -21,8 +21,8 @@
 
 namespace tinycnn::test {
 
-// The notes' GFLOP figures count convolutions and dense layers only (multiply + add = 2), to
-// three significant figures (at most 0.3 % rounding, for 1.68). flops_per_image also counts batch
+// The reference GFLOP figures (those commonly quoted for the benchmark's models) count
+// convolutions and dense layers only (multiply + add = 2), to three significant figures (at most 0.3 % rounding, for 1.68). flops_per_image also counts batch
 // norm (4 per element), ReLU, pooling and residual adds, which add from +0.06 % (VGG16) to +0.75 %
 // (ResNet-50) to the convolutions' and dense layers' count here (docs/models.md has the table). So
 // the count may exceed the figure by a little and fall short of it only by the rounding. Any layer

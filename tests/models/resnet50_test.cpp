@@ -26,7 +26,7 @@ static_assert(std::is_same_v<Network<models::ResNetStem<models::ResNetV15Recipe>
 
 TEST_CASE("ResNet-50 v1: 7.67 GFLOP forward per image") { test::check_flops(Net::flops_per_image, 7.67); }
 
-// Not in the notes: 8.18 is the convolutions and the dense layer of master's resnet50_v1.5
+// No reference figure: 8.18 is the convolutions and the dense layer of master's resnet50_v1.5
 // counted by hand. The 3x3 convolutions of a stage's first block now run before the stride, and
 // the SAME stem pool gives 56x56 instead of 55x55.
 TEST_CASE("ResNet-50 v1.5: 8.18 GFLOP forward per image") { test::check_flops(NetV15::flops_per_image, 8.18); }

@@ -102,6 +102,15 @@ TEST_CASE("parameter servers equal one process on the whole batch, bitwise alike
     }
 }
 
+TEST_CASE("the servers leave batch norm out of weight decay, as one process does") {
+  // Batch norm normalises each worker's batch on its own, so only one worker equals one process
+  // on the whole batch; with decay on batch norm at one end and not at the other, they differ.
+  if (mpi::Comm().size() != 2) return;
+  using WithBatchNorm = Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Flatten, Dense<3>>;
+  check_matches_one_process<WithBatchNorm, In>(
+      optim::Sgd{.learning_rate = optim::Constant{0.1}, .weight_decay = 0.05}, 1, index_t(1) << 30);
+}
+
 TEST_CASE("parameter servers with concurrent branches reporting in any order") {
   check_matches_one_process<Branches, In>(optim::Momentum{.learning_rate = optim::Constant{0.05}}, 1, 8, 2);
 }

@@ -59,6 +59,7 @@ struct ParameterServerOptions {
   index_t bucket_elements = index_t(1) << 20;  // 4 MiB of float gradients per message
   mpi::WaitPolicy wait{mpi::WaitMode::poll, std::chrono::seconds(300)};
   bool synchronous = true;                     // false: each worker's gradients applied as they come
+  WeightDecayRule decay_rule;                  // the servers' updates leave these out of weight decay
 };
 
 namespace ps {
@@ -306,9 +307,18 @@ ServeResult serve(const Opt& opt, const std::vector<LeafRanges>& leaves, index_t
                  first_worker + k, ps::gradients + int(p), from[std::size_t(k)]);
     }
   };
+  const std::vector<ParameterRange> exempt = decay_exempt_ranges(leaves, options.decay_rule);
+  Opt no_decay = opt;
+  no_decay.weight_decay = 0.0;
   auto apply = [&](const T* g) {
-    opt.update(w.span(), std::span<const T>(g, std::size_t(len)), optim::StatePlanes<T>{state.data(), len}, step,
-               opt.learning_rate(step), ex);
+    // The shard in runs of equal decay, each updated as the whole shard would update it.
+    for_each_decay_run(shard, exempt, [&](index_t offset, index_t length, bool decays) {
+      const index_t at = offset - shard.offset;
+      (decays ? opt : no_decay)
+          .update(w.span().subspan(std::size_t(at), std::size_t(length)),
+                  std::span<const T>(g + at, std::size_t(length)), optim::StatePlanes<T>{state.data() + at, len}, step,
+                  opt.learning_rate(step), ex);
+    });
     ++step;
     ++result.updates;
   };

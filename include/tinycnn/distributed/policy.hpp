@@ -21,8 +21,11 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <type_traits>
+#include <vector>
 
 #include "tinycnn/graph/parameter_ranges.hpp"
+#include "tinycnn/graph/weight_decay_rule.hpp"
 #include "tinycnn/optim/optimizer.hpp"
 
 namespace tinycnn::distributed {
@@ -40,28 +43,43 @@ struct StepView {
 // intra-op threads. A slice's update is bit for bit the whole update restricted to the slice,
 // optimizer state included, so any partition of the parameters, updated piece by piece, equals
 // whole().
+// Parameters in `exempt` (graph/weight_decay_rule.hpp) are updated without weight decay.
 template <class T, class Opt>
 class Updater {
  public:
-  Updater(const Opt& optimizer, const StepView<T>& step, double learning_rate, parallel::Execution ex)
-      : opt_(optimizer), step_(step), lr_(learning_rate), ex_(ex) {}
+  Updater(const Opt& optimizer, const StepView<T>& step, double learning_rate, parallel::Execution ex,
+          const std::vector<ParameterRange>* exempt = nullptr)
+      : opt_(optimizer), no_decay_(optimizer), step_(step), lr_(learning_rate), ex_(ex), exempt_(exempt) {
+    no_decay_.weight_decay = 0.0;
+  }
 
-  // Every parameter, in one threaded loop.
+  // Every parameter, in one threaded loop (one per run of equal decay).
   void whole() const {
-    opt_.update(step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, step_.step, lr_, ex_);
+    if (!exempt_ || exempt_->empty() || opt_.weight_decay == 0.0)
+      opt_.update(step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, step_.step, lr_, ex_);
+    else
+      slice({0, index_t(step_.parameters.size())});
   }
   // Parameters [r.offset, r.end()) and their optimizer state only.
   void slice(ParameterRange r) const {
-    optim::update_range(opt_, step_.parameters, std::span<const T>(step_.gradients), step_.optimizer_state, r.offset,
-                        r.length, step_.step, lr_, ex_);
+    auto run = [&](index_t offset, index_t length, bool decays) {
+      optim::update_range(decays ? opt_ : no_decay_, step_.parameters, std::span<const T>(step_.gradients),
+                          step_.optimizer_state, offset, length, step_.step, lr_, ex_);
+    };
+    if (!exempt_ || opt_.weight_decay == 0.0)
+      run(r.offset, r.length, true);
+    else
+      for_each_decay_run(r, *exempt_, run);
   }
   double learning_rate() const { return lr_; }
 
  private:
   const Opt& opt_;
+  std::remove_const_t<Opt> no_decay_;  // opt_ with weight_decay = 0
   StepView<T> step_;
   double lr_;
   parallel::Execution ex_;
+  const std::vector<ParameterRange>* exempt_;
 };
 
 template <class P, class T, class Opt>

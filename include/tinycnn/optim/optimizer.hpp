@@ -13,8 +13,8 @@
 //
 // Weight decay is TensorFlow's CNN-benchmark L2 term, loss += weight_decay * sum(w^2) / 2 over
 // every parameter handed in, so the optimizer rule sees g + weight_decay * w. Parameters that
-// must not decay (TensorFlow's benchmark keeps batch-norm ones when told to) need their own
-// buffer and an optimizer copy with weight_decay = 0.
+// must not decay (batch norm's, by TensorFlow's rule: graph/weight_decay_rule.hpp) are handed to
+// a copy of the optimizer with weight_decay = 0, run by run (distributed::Updater).
 #pragma once
 #include <algorithm>
 #include <array>

@@ -64,6 +64,7 @@ class Trainer {
         rng_(seed),
         hook_(net.gradient_hook(ReportToPolicy{})) {
     opt_.init_state(opt_state_.span());
+    set_weight_decay_rule(WeightDecayRule());
     plan_batch();
     begin();
   }
@@ -107,7 +108,8 @@ class Trainer {
     clock.lap(phases.backward_seconds);
 
     policy_.before_update(view);
-    policy_.update(view, distributed::Updater<T, Opt>(opt_, view, opt_.learning_rate(step_), update_execution()));
+    policy_.update(view, distributed::Updater<T, Opt>(opt_, view, opt_.learning_rate(step_), update_execution(),
+                                                      &decay_exempt_));
     policy_.after_update(view);
     clock.lap(phases.update_seconds);
     ++phases.steps;
@@ -134,6 +136,15 @@ class Trainer {
                   " (the weights are no longer finite numbers): lower the learning rate");
     return total;
   }
+
+  // Which parameters weight decay leaves out: by default batch norm's, as TensorFlow's CNN
+  // benchmark (graph/weight_decay_rule.hpp). The loss's L2 term follows the same rule. A
+  // ParameterServer's servers take theirs from ParameterServerOptions::decay_rule.
+  void set_weight_decay_rule(const WeightDecayRule& rule) {
+    decay_exempt_ = decay_exempt_ranges(net_.parameter_ranges(), rule);
+  }
+  // The runs of parameters that take no weight decay.
+  const std::vector<ParameterRange>& decay_exempt() const { return decay_exempt_; }
 
   std::int64_t step() const { return step_; }
   const Opt& optimizer() const { return opt_; }
@@ -206,7 +217,8 @@ class Trainer {
   // network's intra-op threads, no workspace.
   parallel::Execution update_execution() const { return {net_.intra_threads(), 1, {}}; }
   // Summed in fixed chunks, added in chunk order: the reported loss is the same for any
-  // thread count (an OpenMP reduction's order follows the threads).
+  // thread count (an OpenMP reduction's order follows the threads). The exempt runs are then
+  // taken out again, in order.
   double sum_of_squares() const {
     std::span<const T> w = net_.parameters();
     constexpr std::size_t chunk = std::size_t(1) << 16;
@@ -220,6 +232,11 @@ class Trainer {
     }
     double total = 0;
     for (const double s : sums) total += s;
+    for (const ParameterRange& r : decay_exempt_) {
+      double s = 0;
+      for (index_t i = r.offset; i < r.end(); ++i) s += double(w[std::size_t(i)]) * double(w[std::size_t(i)]);
+      total -= s;
+    }
     return total;
   }
 
@@ -236,6 +253,7 @@ class Trainer {
   Policy policy_;
   AlignedBuffer<T> opt_state_;
   Rng rng_;
+  std::vector<ParameterRange> decay_exempt_;  // parameters weight decay leaves out
   std::int64_t step_ = 0;
   AlignedBuffer<T> dlogits_;
   GradientRangeHook<ReportToPolicy> hook_;  // knows the leaves of net_, which must not move

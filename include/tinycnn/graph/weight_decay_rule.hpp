@@ -1,0 +1,52 @@
+// Which parameters the L2 weight-decay term covers. TensorFlow's CNN benchmark computes it over
+// every trainable variable except batch norm's (filter_l2_loss_vars: the names holding
+// "batchnorm"), and that is the default here. A rule names layer kinds, the first word of a
+// leaf's describe() ("BatchNorm", "Conv2D", "Dense"); every parameter of an exempt kind takes no
+// decay, and every other parameter takes the optimizer's weight_decay.
+#pragma once
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinycnn/graph/parameter_ranges.hpp"
+
+namespace tinycnn {
+
+struct WeightDecayRule {
+  std::vector<std::string> exempt_kinds{"BatchNorm"};  // TensorFlow's benchmark
+
+  // Decay on every parameter, batch norm's included (tinycnn's rule before it followed TensorFlow's).
+  static WeightDecayRule every_parameter() { return WeightDecayRule{{}}; }
+
+  bool exempts(std::string_view layer) const {
+    const std::string_view kind = layer.substr(0, layer.find(' '));
+    return std::find(exempt_kinds.begin(), exempt_kinds.end(), kind) != exempt_kinds.end();
+  }
+};
+
+// The runs of a network's parameters() that the rule exempts from decay, in order, disjoint.
+inline std::vector<ParameterRange> decay_exempt_ranges(const std::vector<LeafRanges>& leaves, const WeightDecayRule& rule) {
+  std::vector<ParameterRange> exempt;
+  for (const LeafRanges& leaf : leaves)
+    if (leaf.params.length > 0 && rule.exempts(leaf.layer)) exempt.push_back(leaf.params);
+  return exempt;
+}
+
+// Calls f(offset, length, decays) for the pieces of r in order: r cut where the (ordered,
+// disjoint) exempt ranges begin and end, decays false on the exempt pieces.
+template <class F>
+void for_each_decay_run(ParameterRange r, const std::vector<ParameterRange>& exempt, F&& f) {
+  index_t at = r.offset;
+  for (const ParameterRange& e : exempt) {
+    if (e.end() <= at) continue;
+    if (e.offset >= r.end()) break;
+    if (e.offset > at) f(at, e.offset - at, true);
+    const index_t stop = std::min(e.end(), r.end());
+    f(std::max(at, e.offset), stop - std::max(at, e.offset), false);
+    at = stop;
+  }
+  if (at < r.end()) f(at, r.end() - at, true);
+}
+
+}  // namespace tinycnn
