@@ -6,6 +6,14 @@
 include_guard(GLOBAL)
 include(CMakeFindDependencyMacro)
 
+# A project built without a build type gets no optimisation, and tinycnn's kernels then run many
+# times slower with nothing to say why. (tinycnn's own build defaults to Release before this.)
+get_property(_tinycnn_multi_config GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+if(NOT CMAKE_BUILD_TYPE AND NOT _tinycnn_multi_config)
+  message(WARNING "tinycnn: CMAKE_BUILD_TYPE is empty, so this project is built without optimisation and "
+                  "tinycnn's kernels run many times slower: configure with -DCMAKE_BUILD_TYPE=Release")
+endif()
+
 if(NOT TARGET tinycnn::xsimd_headers)
   find_path(TINYCNN_XSIMD_INCLUDE_DIR xsimd/xsimd.hpp
     HINTS ${xsimd_DIR}/../../../include ENV XSIMD_ROOT
