@@ -152,7 +152,7 @@ Pass one_pass(Input<H, W, C> input, index_t batch, int intra = 0, int inter = 1)
   const double* y = net.forward(x.data(), ctx);
   p.y.assign(y, y + dy.size());
   p.dx.resize(x.size());
-  net.backward(x.data(), dy.data(), ctx, p.dx.data());
+  net.backward(x.data(), dy.data(), p.dx.data(), ctx);
   p.grads.assign(net.gradients().begin(), net.gradients().end());
   return p;
 }

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "tinycnn/core/error.hpp"
+#include "tinycnn/optim/adam.hpp"
 #include "tinycnn/optim/schedule.hpp"
+#include "tinycnn/optim/sgd.hpp"
 
 using namespace tinycnn;
 using namespace tinycnn::optim;
@@ -72,9 +74,16 @@ TEST_CASE("ExponentialDecay, staircase: the exponent is floor(step / decay_steps
   CHECK_THROWS_AS(bad(1), Error);
 }
 
-TEST_CASE("every schedule fits the LearningRate an optimizer holds") {
+TEST_CASE("every schedule fits the LearningRate an optimizer holds, and a plain number is a constant rate") {
   LearningRate lr = Constant{0.5};
   CHECK(lr(7) == 0.5);
+  lr = 0.25;
+  CHECK(lr(0) == 0.25);
+  CHECK(lr(1000000) == 0.25);
+  const Sgd sgd{.learning_rate = 0.03};
+  CHECK(sgd.learning_rate(5) == 0.03);
+  const Adam adam{.learning_rate = 1};  // an integer too
+  CHECK(adam.learning_rate(5) == 1.0);
   lr = PiecewiseConstant({1}, {1.0, 2.0});
   CHECK(lr(2) == 2.0);
   lr = ExponentialDecay{.initial = 1.0, .decay_steps = 1, .rate = 0.5, .staircase = true};

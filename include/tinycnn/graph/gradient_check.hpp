@@ -60,7 +60,7 @@ GradientCheck check_gradients(Input<H, W, C>, index_t batch, std::uint64_t seed 
     Rng mask_rng(seed + 2);
     Context ctx{mode, &mask_rng};
     net.forward(x.data(), ctx);
-    net.backward(x.data(), upstream.data(), ctx, dx.data());
+    net.backward(x.data(), upstream.data(), dx.data(), ctx);
   }
   std::vector<double> grads(net.gradients().begin(), net.gradients().end());
 

@@ -87,15 +87,20 @@ class Network {
     root_.init(rng);
   }
 
-  // x holds batch() images of in_dims (NHWC); returns batch() x classes logits.
+  // x holds batch() images of in_dims (NHWC); returns batch() x classes logits. The logits, like
+  // every activation, live in the network's planned buffers: the next forward overwrites them,
+  // and so does backward, which keeps gradients in activations it no longer needs. Copy what you
+  // keep (predict() in train/predict.hpp returns copies).
   const T* forward(const T* x, Context& ctx) {
     ctx.batch = batch_;
     ctx.exec = execution(ctx);
     return detail::run_forward(root_, x, ctx);
   }
   // After forward on the same x: fills gradients() from d(loss)/d(logits), and dx (the
-  // gradient with respect to the input) when it is given.
-  void backward(const T* x, const T* dlogits, Context& ctx, T* dx = nullptr) {
+  // gradient with respect to the input) when it is not null. The arguments come in a layer's
+  // order: x, dy, dx, ctx. It overwrites activations forward returned (see forward).
+  void backward(const T* x, const T* dlogits, Context& ctx) { backward(x, dlogits, nullptr, ctx); }
+  void backward(const T* x, const T* dlogits, T* dx, Context& ctx) {
     ctx.batch = batch_;
     if (scratch_.size() == 0) scratch_.resize(std::max<index_t>(scratch_size_of<root_type>(batch_), 1));
     ctx.scratch = scratch_.data();

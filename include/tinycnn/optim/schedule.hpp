@@ -19,13 +19,24 @@ concept Schedule = std::copy_constructible<S> && requires(const S& s, std::int64
   { s(step) } -> std::convertible_to<double>;
 };
 
-// What an optimizer holds: any schedule, type-erased, so the optimizer types stay non-templates
-// and a trainer can swap schedules without changing the model's type.
-using LearningRate = std::function<double(std::int64_t)>;
-
 struct Constant {
   double value = 0.01;
   double operator()(std::int64_t) const { return value; }
+};
+
+// What an optimizer holds: any schedule, type-erased, so the optimizer types stay non-templates
+// and a trainer can swap schedules without changing the model's type. A plain number is a
+// constant rate: `optim::Sgd{.learning_rate = 0.01}`.
+class LearningRate {
+ public:
+  LearningRate(double constant) : rate_(Constant{constant}) {}  // NOLINT: a number is meant to convert
+  template <Schedule S>
+    requires(!std::convertible_to<S, double>)
+  LearningRate(S schedule) : rate_(std::move(schedule)) {}  // NOLINT: so is any schedule
+  double operator()(std::int64_t step) const { return rate_(step); }
+
+ private:
+  std::function<double(std::int64_t)> rate_;
 };
 
 // values[0] while step <= boundaries[0], values[i] while boundaries[i-1] < step <= boundaries[i],
