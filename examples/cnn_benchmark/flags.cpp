@@ -89,7 +89,7 @@ Flags parse_flags(int argc, const char* const* argv, const std::vector<int>& cpu
   std::string num_ps = "1", cross_replica_sync = "true", comm_wait = "poll", comm_timeout = "600";
   std::string comm_bucket_mb = "4", speedup_base = "0";
   std::string job_name, ps_hosts, worker_hosts, task_index;
-  bool forward_only = false, mkl = false, per_layer = false, deterministic = false;
+  bool forward_only = false, mkl = false, per_layer = false, deterministic = false, summary = false;
 
   app.add_option("--model", model, "Model: " + model_names())->capture_default_str();
   app.add_option("--batch_size", batch_size, "Images per step (default: the model's, as in TensorFlow)");
@@ -124,6 +124,8 @@ Flags parse_flags(int argc, const char* const* argv, const std::vector<int>& cpu
   app.add_option("--output_json", output_json, "Write configuration, provenance, every step time and the summary here");
   app.add_option("--output_csv", output_csv, "Write one row per repetition here (configuration and provenance on each)");
   app.add_flag("--per_layer", per_layer, "Add a per-layer time table (extra steps after the timed ones)");
+  app.add_flag("--summary", summary,
+               "Print the model's layers (path, kind, output shape, parameters, FLOPs, memory) after the header");
   app.add_option("--data_format", data_format, "NHWC only")->capture_default_str();
   app.add_option("--variable_update", variable_update,
                  "local, parameter_server or distributed_all_reduce (the last two under mpiexec or srun)")
@@ -342,6 +344,7 @@ Flags parse_flags(int argc, const char* const* argv, const std::vector<int>& cpu
   f.mkl = mkl;
   f.forward_only = forward_only;
   f.per_layer = per_layer;
+  f.summary = summary;
   f.deterministic = deterministic;
   f.omp_proc_bind = omp_proc_bind;
   f.output_json = output_json;

@@ -27,7 +27,7 @@ struct Flags {
   const ModelEntry* entry = nullptr;
   tinycnn::parallel::KmpSettings kmp;
   int inter_threads = 0, intra_threads = 0, cores_limit = 0;  // 0: the library picks, all CPUs
-  bool mkl = false, forward_only = false, per_layer = false, deterministic = false;
+  bool mkl = false, forward_only = false, per_layer = false, deterministic = false, summary = false;
   std::string omp_proc_bind, output_json, output_csv, train_dir, variable_update, optimizer;
   std::optional<int> exit_now;  // --help or --version was printed: main returns this
 };

@@ -126,6 +126,7 @@ int main(int argc, char** argv) try {
   o.model = std::string(entry->name);
   o.forward_only = forward_only;
   o.per_layer = per_layer;
+  o.summary = flags.summary;
   o.optimizer = optimizer;
   o.label_values = entry->label_values;
   o.epoch_images = entry->epoch_images;

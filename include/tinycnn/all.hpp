@@ -35,10 +35,12 @@
 #include "tinycnn/layers/plan_traits.hpp"
 #include "tinycnn/layers/pooling.hpp"
 #include "tinycnn/layers/relu.hpp"
+#include "tinycnn/layers/tensor_info.hpp"
 
 #include "tinycnn/graph/concat.hpp"
 #include "tinycnn/graph/gradient_check.hpp"
 #include "tinycnn/graph/gradient_hook.hpp"
+#include "tinycnn/graph/layer_info.hpp"
 #include "tinycnn/graph/memory_estimate.hpp"
 #include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/network.hpp"
@@ -47,6 +49,7 @@
 #include "tinycnn/graph/repeat.hpp"
 #include "tinycnn/graph/residual.hpp"
 #include "tinycnn/graph/sequential.hpp"
+#include "tinycnn/graph/summary.hpp"
 #include "tinycnn/graph/visit.hpp"
 #include "tinycnn/graph/weight_decay_rule.hpp"
 

@@ -38,4 +38,24 @@ for b in bad:
     print(b)
 sys.exit(1 if bad else 0)
 PY
-echo "result files of a real run: JSON follows the schema, CSV has one row per repetition"
+
+# --summary: the table after the header, and every layer in the JSON, following the schema.
+if ! "$exe" --model=mnist_deep --batch_size=2 --num_batches=1 --num_warmup_batches=0 --num_intra_threads=1 \
+     --summary --output_json="$dir/s.json" > "$dir/summary.txt" 2>&1; then
+  cat "$dir/summary.txt"
+  exit 1
+fi
+grep -q "^model summary at batch 2 " "$dir/summary.txt" || { cat "$dir/summary.txt"; exit 1; }
+grep -Eq "^0 +Conv2D +28x28x32 +832 " "$dir/summary.txt" || { echo "no row for the first convolution"; cat "$dir/summary.txt"; exit 1; }
+grep -Eq "^total +[0-9]+ layers +[0-9]+ " "$dir/summary.txt" || { echo "no totals row"; exit 1; }
+python3 "$validator" "$schema" "$dir/s.json"
+python3 - "$dir/s.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+layers = doc["model_layers"]
+total = sum(l["parameters"] for l in layers)
+if total != doc["model"]["parameters"] or layers[0]["path"] != "0" or layers[0]["output"] != [28, 28, 32]:
+    print(f"model_layers disagree with the model: {total} parameters against {doc['model']['parameters']}, first {layers[0]}")
+    sys.exit(1)
+PY
+echo "result files of a real run: JSON follows the schema, CSV has one row per repetition; --summary's layers"

@@ -10,6 +10,7 @@
 
 #include "tinycnn/bench/cluster.hpp"
 #include "tinycnn/bench/json.hpp"
+#include "tinycnn/graph/layer_info.hpp"
 #include "tinycnn/bench/provenance.hpp"
 #include "tinycnn/bench/report.hpp"
 #include "tinycnn/bench/statistics.hpp"
@@ -60,6 +61,7 @@ struct BenchmarkOptions {
   index_t inference_chunk = 0;       // forward-only: images per forward pass (0: inference_chunk picks)
   int repetitions = 1;
   bool per_layer = false;            // a per-layer table from extra steps after the timed ones
+  bool summary = false;              // the model's summary (graph/summary.hpp) after the header
   int profile_steps = 5;
   std::uint64_t seed = 1234;         // weights, dropout and the synthetic batch
   std::string optimizer = "sgd";     // sgd | momentum (Nesterov) | rmsprop | adam
@@ -120,6 +122,7 @@ struct BenchmarkResult {
   double fma_peak_gflops = 0;
   std::vector<RepetitionResult> repetitions;
   std::vector<LayerTiming> layers;   // empty unless per_layer
+  std::vector<LayerInfo> model_layers;  // empty unless summary
   PhaseTimes phases;                 // the profiled training steps' phases (per_layer)
   std::uint64_t peak_resident_bytes = 0;
   MemoryPlan memory;                  // the network's buffers by purpose, after the timed steps
@@ -248,6 +251,18 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.field("memory_batch_norm_statistics_bytes", (unsigned long long)r.memory.state);
   j.field("memory_optimizer_state_bytes", (unsigned long long)r.optimizer_state_bytes);
   j.end_object();
+  if (!r.model_layers.empty()) {
+    j.key("model_layers").begin_array();
+    for (const LayerInfo& l : r.model_layers) {
+      j.begin_object().field("path", l.path).field("kind", l.kind).field("description", l.description);
+      j.key("output").begin_array().value((long long)l.out_h).value((long long)l.out_w).value((long long)l.out_c);
+      j.end_array();
+      j.field("parameters", (long long)l.num_params).field("forward_flops_per_image", l.flops);
+      j.field("output_bytes", (unsigned long long)l.activation_bytes);
+      j.end_object();
+    }
+    j.end_array();
+  }
   if (!r.layers.empty()) {
     j.key("layers").begin_array();
     for (const auto& l : r.layers) {

@@ -28,6 +28,7 @@
 #include "tinycnn/graph/memory_estimate.hpp"
 #include "tinycnn/graph/network.hpp"
 #include "tinycnn/graph/profiler.hpp"
+#include "tinycnn/graph/summary.hpp"
 #include "tinycnn/optim/all.hpp"
 #include "tinycnn/train/step_profiler.hpp"
 #include "tinycnn/train/trainer.hpp"
@@ -159,6 +160,10 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
                                               (long long)n, (long long)chunk)});
   h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads, %s (measured now)", r.fma_peak_gflops, r.threads, simd::isa_name)});
   detail::emit(o, format_header(h));
+  if (o.summary) {
+    detail::emit(o, model_summary(net) + "\n");
+    r.model_layers = net.layers();
+  }
 
   // A --train_dir that holds a checkpoint is continued, bit for bit as if the earlier run had not
   // stopped (every worker reads it: the folder must be one they all see).

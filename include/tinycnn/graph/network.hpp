@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
+#include "tinycnn/graph/layer_info.hpp"
 #include "tinycnn/graph/memory_plan.hpp"
 #include "tinycnn/graph/node.hpp"
 #include "tinycnn/graph/parameter_ranges.hpp"
@@ -134,6 +136,37 @@ class Network {
     for (const detail::LeafPlace& p : detail::leaf_places(root_)) ranges.push_back({p.describe(), p.params, p.state});
     return ranges;
   }
+  // Every leaf layer by path, in forward order (graph/layer_info.hpp): kind, output shape,
+  // counts, its named tensors and where they lie in parameters(), gradients() and state().
+  std::vector<LayerInfo> layers() { return describe_layers(root_); }
+
+  // One tensor by layer path and name, e.g. tensor("0", "weights") or tensor("1", "gamma"), as
+  // spans of the flat buffers: write to values to set it. An unknown path or name is an Error
+  // that lists what there is.
+  TensorView<T> tensor(std::string_view path, std::string_view name) {
+    const std::vector<LayerInfo> all = layers();
+    for (const LayerInfo& l : all) {
+      if (l.path != path) continue;
+      std::string names;
+      for (const TensorInfo& t : l.tensors) {
+        if (t.name == name) {
+          if (t.is_state) return {t, state().subspan(std::size_t(l.state.offset + t.offset), std::size_t(t.size())), {}};
+          const auto at = std::size_t(l.params.offset + t.offset), n = std::size_t(t.size());
+          return {t, parameters().subspan(at, n), gradients().subspan(at, n)};
+        }
+        names += (names.empty() ? "" : ", ") + t.name;
+      }
+      throw Error("layer '" + l.path + "' (" + l.description + ") has no tensor '" + std::string(name) + "'" +
+                  (names.empty() ? ": it has no parameters" : "; it has " + names));
+    }
+    std::string with;
+    int listed = 0;
+    for (const LayerInfo& l : all)
+      if (!l.tensors.empty() && listed++ < 12) with += (with.empty() ? "" : ", ") + l.path;
+    throw Error("no layer at path '" + std::string(path) + "'; layers with tensors: " + with +
+                (listed > 12 ? ", ... (" + std::to_string(listed) + " in all: see layers())" : ""));
+  }
+
   // A GradientHook for ctx.gradients_ready that calls f(ParameterRange) with each leaf's range
   // of gradients() as soon as backward has made it final (see graph/gradient_hook.hpp for the
   // order and the threads it is called from). It holds this network's leaf addresses.

@@ -7,12 +7,13 @@
 #pragma once
 #include <cmath>
 #include <string>
-#include <vector>
 #include <tuple>
+#include <vector>
 
 #include "tinycnn/core/tensor.hpp"
 #include "tinycnn/kernels/batch_norm.hpp"
 #include "tinycnn/layers/layer.hpp"
+#include "tinycnn/layers/tensor_info.hpp"
 #include "tinycnn/layers/options.hpp"
 
 namespace tinycnn {
@@ -40,6 +41,15 @@ struct BatchNorm {
     // dx = a * dy + b + k * (x - mean), per channel.
     static constexpr PlanTraits plan_traits{.elementwise_backward = true};
 
+    // beta first, then gamma (the reverse of PyTorch's weight-then-bias); the statistics in
+    // state(): moving mean, then moving variance.
+    static std::vector<TensorInfo> tensors() {
+      std::vector<TensorInfo> t{{"beta", {C}, "C", 0, false}};
+      if constexpr (has_gamma) t.push_back({"gamma", {C}, "C", C, false});
+      t.push_back({"moving_mean", {C}, "C", 0, true});
+      t.push_back({"moving_variance", {C}, "C", C, true});
+      return t;
+    }
     static std::string describe() { return "BatchNorm " + std::to_string(C) + (has_gamma ? "" : " nogamma"); }
 
     void plan(index_t batch) {

@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "tinycnn/core/tensor.hpp"
 #include "tinycnn/kernels/bias.hpp"
 #include "tinycnn/kernels/conv.hpp"
 #include "tinycnn/layers/init.hpp"
 #include "tinycnn/layers/layer.hpp"
+#include "tinycnn/layers/tensor_info.hpp"
 #include "tinycnn/layers/options.hpp"
 #include "tinycnn/parallel/branches.hpp"
 #include "tinycnn/parallel/trace.hpp"
@@ -53,6 +55,12 @@ struct Conv2D {
     static constexpr double flops = 2.0 * double(out_dims::height * out_dims::width) *
                                     double(K.h * K.w * In::channels) * double(Filters);
 
+    // Weights HWIO ([kernel h, kernel w, in, out], TensorFlow's order), then the bias.
+    static std::vector<TensorInfo> tensors() {
+      std::vector<TensorInfo> t{{"weights", {K.h, K.w, In::channels, Filters}, "HWIO", 0, false}};
+      if constexpr (has_bias) t.push_back({"bias", {Filters}, "C", num_weights, false});
+      return t;
+    }
     static std::string describe() {
       return "Conv2D " + std::to_string(K.h) + "x" + std::to_string(K.w) + "/" + std::to_string(stride::h) +
              (stride::h != stride::w ? "x" + std::to_string(stride::w) : "") +

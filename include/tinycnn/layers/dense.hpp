@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "tinycnn/core/tensor.hpp"
 #include "tinycnn/kernels/bias.hpp"
 #include "tinycnn/kernels/gemm.hpp"
 #include "tinycnn/layers/init.hpp"
 #include "tinycnn/layers/layer.hpp"
+#include "tinycnn/layers/tensor_info.hpp"
 #include "tinycnn/layers/options.hpp"
 
 namespace tinycnn {
@@ -42,6 +44,13 @@ struct Dense {
     static constexpr index_t state_storage = 0;
     static constexpr double flops = 2.0 * double(inputs) * double(Units);
 
+    // Weights IO ([inputs, units], TensorFlow's order; PyTorch's Linear stores the transpose),
+    // then the bias.
+    static std::vector<TensorInfo> tensors() {
+      std::vector<TensorInfo> t{{"weights", {inputs, Units}, "IO", 0, false}};
+      if constexpr (has_bias) t.push_back({"bias", {Units}, "C", num_weights, false});
+      return t;
+    }
     static std::string describe() {
       return "Dense " + std::to_string(inputs) + "->" + std::to_string(Units) + (has_bias ? "" : " nobias");
     }
