@@ -5,13 +5,7 @@
 #         -DVERSION=<version> -P check_deb.cmake
 set(scratch ${WORK_DIR}/deb_check)
 file(REMOVE_RECURSE ${scratch})
-function(run)
-  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGV}\n${out}\n${err}")
-  endif()
-  set(run_out "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run.cmake)
 
 run(cpack -G DEB --config ${BUILD_DIR}/CPackConfig.cmake -B ${scratch})
 file(GLOB debs ${scratch}/tinycnn_*.deb)

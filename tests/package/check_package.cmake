@@ -3,15 +3,7 @@
 # consumer configured without a build type is warned that it builds unoptimised. Run by CTest.
 set(scratch ${WORK_DIR}/package_check)
 file(REMOVE_RECURSE ${scratch})
-# run(COMMAND...): must succeed; its stderr is left in run_err.
-function(run)
-  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "failed (${rc}): ${ARGV}\n${out}\n${err}")
-  endif()
-  message(STATUS "${out}")
-  set(run_err "${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run.cmake)
 set(warning "tinycnn: CMAKE_BUILD_TYPE is empty, so this project is built without optimisation")
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${scratch}/lib -DCMAKE_BUILD_TYPE=Release -DTINYCNN_BUILD_TESTS=OFF
     -DTINYCNN_BUILD_EXAMPLES=OFF -DTINYCNN_BUILD_BENCHMARKS=OFF -DTINYCNN_BUILD_TOOLS=OFF -DTINYCNN_INSTALL=ON)

@@ -62,30 +62,40 @@ void copy_oi(const TensorView<T>& to, std::span<const U> from) {
     for (index_t i = 0; i < in; ++i) to.values[std::size_t(i * out + o)] = T(from[std::size_t(o * in + i)]);
 }
 
+namespace detail {
+// [n, c, p] <-> [n, p, c], p = h * w pixels; to_last picks the direction.
+template <class T>
+std::vector<T> move_channels(std::span<const T> x, index_t n, index_t c, index_t h, index_t w, bool to_last) {
+  const char* what = to_last ? "nchw_to_nhwc" : "nhwc_to_nchw";
+  if (x.size() != std::size_t(n * c * h * w))
+    throw Error(std::string(what) + ": " + std::to_string(x.size()) + " values are not " + std::to_string(n) + " x " +
+                (to_last ? std::to_string(c) + " x " + std::to_string(h) + " x " + std::to_string(w)
+                         : std::to_string(h) + " x " + std::to_string(w) + " x " + std::to_string(c)));
+  std::vector<T> y(x.size());
+  const index_t p = h * w;
+  for (index_t b = 0; b < n; ++b)
+    for (index_t ch = 0; ch < c; ++ch)
+      for (index_t q = 0; q < p; ++q) {
+        const auto first = std::size_t((b * c + ch) * p + q), last = std::size_t((b * p + q) * c + ch);
+        if (to_last)
+          y[last] = x[first];
+        else
+          y[first] = x[last];
+      }
+  return y;
+}
+}  // namespace detail
+
 // Images or activations [n, c, h, w] as [n, h, w, c].
 template <class T>
 std::vector<T> nchw_to_nhwc(std::span<const T> x, index_t n, index_t c, index_t h, index_t w) {
-  if (x.size() != std::size_t(n * c * h * w))
-    throw Error("nchw_to_nhwc: " + std::to_string(x.size()) + " values are not " + std::to_string(n) + " x " +
-                std::to_string(c) + " x " + std::to_string(h) + " x " + std::to_string(w));
-  std::vector<T> y(x.size());
-  for (index_t b = 0; b < n; ++b)
-    for (index_t ch = 0; ch < c; ++ch)
-      for (index_t p = 0; p < h * w; ++p) y[std::size_t((b * h * w + p) * c + ch)] = x[std::size_t((b * c + ch) * h * w + p)];
-  return y;
+  return detail::move_channels(x, n, c, h, w, true);
 }
 
 // And back: [n, h, w, c] as [n, c, h, w], to compare activations with another framework's.
 template <class T>
 std::vector<T> nhwc_to_nchw(std::span<const T> x, index_t n, index_t h, index_t w, index_t c) {
-  if (x.size() != std::size_t(n * c * h * w))
-    throw Error("nhwc_to_nchw: " + std::to_string(x.size()) + " values are not " + std::to_string(n) + " x " +
-                std::to_string(h) + " x " + std::to_string(w) + " x " + std::to_string(c));
-  std::vector<T> y(x.size());
-  for (index_t b = 0; b < n; ++b)
-    for (index_t ch = 0; ch < c; ++ch)
-      for (index_t p = 0; p < h * w; ++p) y[std::size_t((b * c + ch) * h * w + p)] = x[std::size_t((b * h * w + p) * c + ch)];
-  return y;
+  return detail::move_channels(x, n, c, h, w, false);
 }
 
 }  // namespace tinycnn
