@@ -106,6 +106,29 @@ TEST_CASE("WeightDecayRule::every_parameter decays batch norm too; a rule can ex
   const std::vector<LeafRanges> leaves = net.parameter_ranges();
   CHECK(exempt[0] == leaves[0].params);  // the convolution
   CHECK(exempt[1] == leaves[1].params);  // batch norm
+
+  // By path: "4" is the dense layer (root child 4), and batch norm stays exempt by kind.
+  const WeightDecayRule by_path{{"BatchNorm"}, {"4"}};
+  one_step(0.1, &by_path, &exempt);
+  REQUIRE(exempt.size() == 2);
+  CHECK(exempt[0] == leaves[1].params);
+  CHECK(exempt[1] == leaves[2].params);
+  CHECK(leaves[2].path == "4");
+  const WeightDecayRule not_a_prefix{{}, {"0/1"}};  // "0" is a leaf; "0/1" names nothing
+  one_step(0.1, &not_a_prefix, &exempt);
+  CHECK(exempt.empty());
+}
+
+TEST_CASE("an exempt path covers its layer and what lies under it, not paths that only start alike") {
+  const WeightDecayRule rule{{}, {"1", "3/main"}};
+  auto at = [](const char* path) { return LeafRanges{"Conv2D 3x3", {}, {}, path}; };
+  CHECK(rule.exempts(at("1")));
+  CHECK(rule.exempts(at("3/main/0")));
+  CHECK(rule.exempts(at("3/main/2/branch0")));
+  CHECK_FALSE(rule.exempts(at("10")));
+  CHECK_FALSE(rule.exempts(at("3/mainly")));
+  CHECK_FALSE(rule.exempts(at("3")));
+  CHECK_FALSE(rule.exempts(at("3/shortcut")));
 }
 
 TEST_CASE("for_each_decay_run cuts a range where exempt ranges begin and end") {

@@ -133,7 +133,8 @@ class Network {
   // overlap; together with the padding between them they tile the buffers.
   std::vector<LeafRanges> parameter_ranges() {
     std::vector<LeafRanges> ranges;
-    for (const detail::LeafPlace& p : detail::leaf_places(root_)) ranges.push_back({p.describe(), p.params, p.state});
+    for (const LayerInfo& l : layers())
+      if (l.num_params > 0 || l.num_state > 0) ranges.push_back({l.description, l.params, l.state, l.path});
     return ranges;
   }
   // Every leaf layer by path, in forward order (graph/layer_info.hpp): kind, output shape,

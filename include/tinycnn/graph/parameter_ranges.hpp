@@ -35,6 +35,7 @@ struct LeafRanges {
   std::string layer;      // the leaf's describe()
   ParameterRange params;  // in parameters() and gradients(): its num_params values
   ParameterRange state;   // in state(): its num_state values (batch-norm statistics)
+  std::string path;       // where it is in the model (graph/layer_info.hpp)
 };
 
 namespace detail {

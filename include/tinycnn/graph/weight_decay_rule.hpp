@@ -1,8 +1,9 @@
 // Which parameters the L2 weight-decay term covers. TensorFlow's CNN benchmark computes it over
 // every trainable variable except batch norm's (filter_l2_loss_vars: the names holding
 // "batchnorm"), and that is the default here. A rule names layer kinds, the first word of a
-// leaf's describe() ("BatchNorm", "Conv2D", "Dense"); every parameter of an exempt kind takes no
-// decay, and every other parameter takes the optimizer's weight_decay.
+// leaf's describe() ("BatchNorm", "Conv2D", "Dense"), and layer paths (graph/layer_info.hpp: a
+// path exempts its layer and everything under it, "6" the whole of root child 6); every
+// parameter of an exempt layer takes no decay, and every other one the optimizer's weight_decay.
 #pragma once
 #include <algorithm>
 #include <string>
@@ -15,13 +16,19 @@ namespace tinycnn {
 
 struct WeightDecayRule {
   std::vector<std::string> exempt_kinds{"BatchNorm"};  // TensorFlow's benchmark
+  std::vector<std::string> exempt_paths{};
 
   // Decay on every parameter, batch norm's included (tinycnn's rule before it followed TensorFlow's).
-  static WeightDecayRule every_parameter() { return WeightDecayRule{{}}; }
+  static WeightDecayRule every_parameter() { return WeightDecayRule{{}, {}}; }
 
-  bool exempts(std::string_view layer) const {
-    const std::string_view kind = layer.substr(0, layer.find(' '));
-    return std::find(exempt_kinds.begin(), exempt_kinds.end(), kind) != exempt_kinds.end();
+  bool exempts(const LeafRanges& leaf) const {
+    const std::string_view layer = leaf.layer, kind = layer.substr(0, layer.find(' '));
+    if (std::find(exempt_kinds.begin(), exempt_kinds.end(), kind) != exempt_kinds.end()) return true;
+    for (const std::string& p : exempt_paths)
+      if (leaf.path == p || (leaf.path.size() > p.size() && leaf.path.compare(0, p.size(), p) == 0 &&
+                             leaf.path[p.size()] == '/'))
+        return true;
+    return false;
   }
 };
 
@@ -29,7 +36,7 @@ struct WeightDecayRule {
 inline std::vector<ParameterRange> decay_exempt_ranges(const std::vector<LeafRanges>& leaves, const WeightDecayRule& rule) {
   std::vector<ParameterRange> exempt;
   for (const LeafRanges& leaf : leaves)
-    if (leaf.params.length > 0 && rule.exempts(leaf.layer)) exempt.push_back(leaf.params);
+    if (leaf.params.length > 0 && rule.exempts(leaf)) exempt.push_back(leaf.params);
   return exempt;
 }
 
