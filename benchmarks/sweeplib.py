@@ -3,6 +3,7 @@ configuration (an interrupted sweep resumes: a configuration whose JSON exists i
 and matplotlib when it is installed."""
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -10,6 +11,18 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_TINYCNN = os.path.join(REPO, "build", "examples", "cnn_benchmark")
+
+
+def version():
+    """tinycnn's version, from include/tinycnn/version.hpp (its one home)."""
+    with open(os.path.join(REPO, "include", "tinycnn", "version.hpp")) as f:
+        text = f.read()
+    return ".".join(re.search(rf"#define TINYCNN_VERSION_{part} (\d+)", text).group(1) for part in ("MAJOR", "MINOR", "PATCH"))
+
+
+def add_version_flag(parser, program):
+    """--version: "program 0.1.0 (tinycnn)", as the C++ programs print theirs."""
+    parser.add_argument("--version", action="version", version=f"{program} {version()} (tinycnn)")
 
 
 def cpu_model():
