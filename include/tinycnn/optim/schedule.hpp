@@ -30,8 +30,10 @@ struct Constant {
 class LearningRate {
  public:
   LearningRate(double constant) : rate_(Constant{constant}) {}  // NOLINT: a number is meant to convert
-  template <Schedule S>
-    requires(!std::convertible_to<S, double>)
+  // LearningRate itself is excluded first: checking Schedule<LearningRate> while LearningRate's
+  // own copy constructor is being chosen would depend on itself (clang refuses that).
+  template <class S>
+    requires(!std::same_as<S, LearningRate>) && Schedule<S> && (!std::convertible_to<S, double>)
   LearningRate(S schedule) : rate_(std::move(schedule)) {}  // NOLINT: so is any schedule
   double operator()(std::int64_t step) const { return rate_(step); }
 
