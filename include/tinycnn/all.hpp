@@ -26,6 +26,7 @@
 #include "tinycnn/kernels/conv_reference.hpp"
 #include "tinycnn/kernels/gemm.hpp"
 #include "tinycnn/kernels/impl_list.hpp"
+#include "tinycnn/kernels/instantiate.hpp"
 
 #include "tinycnn/layers/batch_norm.hpp"
 #include "tinycnn/layers/conv2d.hpp"
