@@ -212,6 +212,7 @@ int main(int argc, char** argv) try {
       ->check(examples::in_range(0.0, 3600.0));
   app.add_option("--impl", impl, "Time this implementation in its pass instead of the dispatcher's pick");
   examples::add_version_flag(app, "conv_benchmark");
+  examples::add_isa_flag(app);
   if (const int rc = examples::parse_command_line(app, "conv_benchmark", argc, argv); rc >= 0) return rc;
 
   if (!impl.empty() && pass_of(impl) == Pass::None)
@@ -247,7 +248,7 @@ int main(int argc, char** argv) try {
 
   const double peak = bench::measure_fma_peak_gflops(threads);
   std::printf("conv_benchmark: batch %ld, %d threads, FMA peak %.1f GFLOP/s (%s, measured now), model %s%s\n",
-              long(batch), threads, peak, simd::isa_name, model.c_str(),
+              long(batch), threads, peak, kernels::isa_name(kernels::isa_in_use()), model.c_str(),
               filter.empty() ? "" : (", filter '" + filter + "'").c_str());
   if (!impl.empty()) std::printf("implementation forced: %s\n", impl.c_str());
   std::fflush(stdout);

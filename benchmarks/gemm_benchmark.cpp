@@ -46,6 +46,7 @@ int main(int argc, char** argv) try {
       ->check(examples::thread_list(parallel::thread_flag_limit(parallel::allowed_cpus().size())));
   app.add_flag("--quick", quick, "The first three shapes only, timed for 0.2 s each instead of 1 s");
   examples::add_version_flag(app, "gemm_benchmark");
+  examples::add_isa_flag(app);
   if (const int rc = examples::parse_command_line(app, "gemm_benchmark", argc, argv); rc >= 0) return rc;
   const std::vector<int> thread_counts = examples::parse_thread_list(threads_list);
   // ResNet-50 at batch 64 as implicit GEMMs (M = output pixels, N = filters, K = patch).

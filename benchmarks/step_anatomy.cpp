@@ -159,6 +159,7 @@ int main(int argc, char** argv) try {
       ->check(CLI::Range(1, 1000));
   app.add_option("--threads", threads_list, "Intra-op thread counts, comma-separated")->capture_default_str();
   examples::add_version_flag(app, "step_anatomy");
+  examples::add_isa_flag(app);
   if (const int rc = examples::parse_command_line(app, "step_anatomy", argc, argv); rc >= 0) return rc;
   const std::vector<int> thread_counts =
       parse_threads(threads_list, parallel::thread_flag_limit(parallel::allowed_cpus().size()));

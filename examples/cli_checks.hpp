@@ -7,7 +7,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
-#include "tinycnn/simd/simd.hpp"
+#include "tinycnn/kernels/dispatch.hpp"
 #include "tinycnn/version.hpp"
 
 #include <cerrno>
@@ -94,12 +94,32 @@ inline std::vector<int> parse_thread_list(const std::string& text) {
   return out;
 }
 
-// --version: "cnn_benchmark 0.1.0 (tinycnn, AVX-512 kernels)". The kernels' instruction set is the
-// one thing two builds of the same version differ in that changes the figures.
+// --version: "cnn_benchmark 0.1.0 (tinycnn, AVX-512 kernels)", or "(tinycnn, AVX2+FMA and
+// AVX-512 kernels, chosen at run time)". The kernels' instruction set is the one thing two builds
+// of the same version differ in that changes the figures.
 inline void add_version_flag(CLI::App& app, const std::string& program) {
-  app.set_version_flag("--version", program + " " TINYCNN_VERSION_STRING " (tinycnn, " + tinycnn::simd::isa_name +
-                                        " kernels)",
+  namespace k = tinycnn::kernels;
+  const std::string kernels = k::dispatches ? std::string(k::isa_name(k::Isa::avx2)) + " and " +
+                                                  k::isa_name(k::Isa::avx512) + " kernels, chosen at run time"
+                                            : std::string(k::isa_name(k::compiled_isa)) + " kernels";
+  app.set_version_flag("--version", program + " " TINYCNN_VERSION_STRING " (tinycnn, " + kernels + ")",
                        "Print the version and exit");
+}
+
+// --isa avx2|avx512: the kernels' instruction set, refused when the CPU or the build lacks it.
+// Applied while the command line is read, before any kernel runs.
+inline void add_isa_flag(CLI::App& app) {
+  namespace k = tinycnn::kernels;
+  app.add_option_function<std::string>("--isa", [](const std::string& name) { k::use_isa(name); },
+                                       std::string("Instruction set of the kernels: avx2 or avx512 (default: ") +
+                                           (k::dispatches ? "the widest this CPU runs" : k::isa_flag(k::compiled_isa)) +
+                                           "; also the environment variable TINYCNN_ISA)")
+      ->check(CLI::Validator(
+          [](std::string& name) -> std::string {
+            if (name != "avx2" && name != "avx512") return "must be avx2 or avx512, got '" + name + "'";
+            return k::isa_unavailable_reason(k::parse_isa(name));
+          },
+          "avx2|avx512"));
 }
 
 // Parses the command line: 0 when it asked for --help or --version (printed), 2 after a usage

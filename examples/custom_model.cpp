@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch_size", batch, "Images per step")->capture_default_str()->check(examples::in_range(1, 1 << 20));
   app.add_option("--checkpoint", checkpoint, "Where to save the checkpoint")->capture_default_str();
   examples::add_version_flag(app, "custom_model");
+  examples::add_isa_flag(app);
   if (const int rc = examples::parse_command_line(app, "custom_model", argc, argv); rc >= 0) return rc;
 
   try {

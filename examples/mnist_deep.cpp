@@ -359,6 +359,7 @@ int main(int argc, char** argv) try {
   app.add_option("--comm_timeout", s.comm_timeout, "Seconds a rank waits for another before it stops with an error")
       ->capture_default_str()->check(examples::in_range(0.0, 1e6));
   examples::add_version_flag(app, "mnist_deep");
+  examples::add_isa_flag(app);
   const bool say = distributed::first_of_launch();  // of several copies, one speaks
   try {
     app.parse(argc, argv);

@@ -174,6 +174,7 @@ Flags parse_flags(int argc, const char* const* argv, const std::vector<int>& cpu
   };
   for (const auto& [flag, type] : numeric) app.get_option(flag)->type_name(type);
   examples::add_version_flag(app, "cnn_benchmark");
+  examples::add_isa_flag(app);
 
   Flags f;
   try {

@@ -1,7 +1,7 @@
 // What a benchmark run is asked to do and what it measured: plain data, no model types, so a
 // driver that only parses flags and prints results does not compile any network.
 #pragma once
-#include "tinycnn/simd/simd.hpp"
+#include "tinycnn/kernels/dispatch.hpp"
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -207,7 +207,7 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.key("provenance").begin_object();
   j.field("host", p.host).field("date_utc", p.date_utc).field("tinycnn_version", p.tinycnn_version);
   j.field("commit", p.build.commit).field("compiler", p.compiler).field("build_type", p.build.build_type);
-  j.field("compiler_flags", p.build.flags).field("cpu_model", p.cpu_model).field("isa", std::string(simd::isa_name));
+  j.field("compiler_flags", p.build.flags).field("cpu_model", p.cpu_model).field("isa", std::string(kernels::isa_name(kernels::isa_in_use())));
   j.field("fma_peak_gflops", r.fma_peak_gflops);
   detail::string_or_null(j, "slurm_job_id", p.slurm_job_id);
   j.end_object();
@@ -223,7 +223,7 @@ inline std::string to_json(const BenchmarkOptions& o, const BenchmarkResult& r) 
   j.end_array();
   j.end_object();
   j.field("fma_peak_gflops", r.fma_peak_gflops);
-  j.field("isa", std::string(simd::isa_name));  // the vectors the peak and the kernels use
+  j.field("isa", std::string(kernels::isa_name(kernels::isa_in_use())));  // the vectors the peak and the kernels use
   j.key("repetitions").begin_array();
   for (const auto& rep : r.repetitions) {
     j.begin_object();
@@ -313,7 +313,7 @@ inline std::string to_csv(const BenchmarkOptions& o, const BenchmarkResult& r) {
                      detail::csv_field(o.variable_update).c_str(), r.world.workers, k + 1, rep.images_per_sec,
                      rep.elapsed_seconds, rep.worker_images_per_sec, rep.wait_seconds_per_step);
     out += detail::csv_field(p.host) + "," + p.date_utc + "," + detail::csv_field(p.build.commit) + "," +
-           detail::csv_field(p.compiler) + "," + detail::csv_field(p.cpu_model) + "," + simd::isa_name + "," +
+           detail::csv_field(p.compiler) + "," + detail::csv_field(p.cpu_model) + "," + kernels::isa_name(kernels::isa_in_use()) + "," +
            strprintf("%.6g", r.fma_peak_gflops) + "," + detail::csv_field(p.slurm_job_id) + "\n";
   }
   return out;

@@ -158,7 +158,7 @@ BenchmarkResult run_benchmark(Input<H, W, C> input, const BenchmarkOptions& o) {
   if (o.forward_only)
     h.extra.push_back({"Inference", strprintf("%lld images per step, in passes of %lld (results per image, as one pass)",
                                               (long long)n, (long long)chunk)});
-  h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads, %s (measured now)", r.fma_peak_gflops, r.threads, simd::isa_name)});
+  h.extra.push_back({"FMA peak", strprintf("%.1f GFLOP/s with %d threads, %s (measured now)", r.fma_peak_gflops, r.threads, kernels::isa_name(kernels::isa_in_use()))});
   detail::emit(o, format_header(h));
   if (o.summary) {
     detail::emit(o, model_summary(net) + "\n");

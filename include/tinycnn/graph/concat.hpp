@@ -9,8 +9,7 @@
 #include <tuple>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/concat.hpp"
-#include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/parallel/branches.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/flatten.hpp"
 #include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"

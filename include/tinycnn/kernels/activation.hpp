@@ -8,8 +8,9 @@
 #pragma once
 #include "tinycnn/core/attributes.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 template <class T>
 TINYCNN_KERNEL void relu_forward(const T* x, T* y, index_t n, const parallel::Execution& ex) {
@@ -37,4 +38,4 @@ TINYCNN_KERNEL void relu_backward(const T* y, const T* dy, T* dx, index_t n, con
   });
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -21,14 +21,11 @@
 #include <type_traits>
 
 #include "tinycnn/core/error.hpp"
+#include "tinycnn/kernels/batch_norm_config.hpp"
 #include "tinycnn/kernels/bias.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
-
-struct BatchNormConfig {
-  double epsilon = 1e-3;   // Keras' default, also InceptionV3's
-  double momentum = 0.99;  // weight of the old running statistics
-};
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -254,4 +251,4 @@ TINYCNN_KERNEL void batch_norm_backward(const T* x, const T* dy, T* dx, index_t 
   }, c);
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -9,8 +9,9 @@
 #include "tinycnn/core/attributes.hpp"
 #include "tinycnn/parallel/workspace.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -121,4 +122,4 @@ TINYCNN_KERNEL void bias_add_backward(const T* dy, T* dbias, index_t rows, index
   for (index_t ch = 0; ch < c; ++ch) dbias[ch] = static_cast<T>(total[ch]);
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

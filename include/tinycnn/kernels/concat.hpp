@@ -10,8 +10,9 @@
 
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -63,4 +64,4 @@ TINYCNN_KERNEL void concat_channels_backward(const T* dy, index_t rows, std::spa
   }, total);
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -21,8 +21,9 @@
 #include "tinycnn/kernels/conv_reference.hpp"
 #include "tinycnn/kernels/conv_shape.hpp"
 #include "tinycnn/kernels/gemm.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -697,4 +698,4 @@ TINYCNN_KERNEL void conv_backward_weights(const ConvShape& s, const T* x, const 
                                  [&](auto i) { decltype(i)::template run<T>(s, x, dy, dw, beta, ex); });
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -9,8 +9,23 @@
 
 #include "tinycnn/core/attributes.hpp"
 #include "tinycnn/kernels/conv_shape.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels::reference {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail {
+// Where output pixel p reads its window: image, top-left corner (possibly in the padding).
+struct PixelOrigin {
+  index_t image, y, x;
+};
+inline PixelOrigin pixel_origin(const ConvShape& s, index_t p) {
+  const Window& g = s.win;
+  index_t ox = p % g.out_w, rest = p / g.out_w;
+  index_t oy = rest % g.out_h, b = rest / g.out_h;
+  return {b, oy * g.sh - g.pad_top, ox * g.sw - g.pad_left};
+}
+
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail
+
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::reference {
 
 namespace detail {
 // Calls f(pixel, tap offset into the weights' rows, input offset) for every tap of every
@@ -69,4 +84,4 @@ TINYCNN_KERNEL void conv_backward_weights(const ConvShape& s, const T* x, const 
     dw[i] = T(acc[i] + (beta == T(0) ? 0.0 : double(beta) * double(dw[i])));
 }
 
-}  // namespace tinycnn::kernels::reference
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::reference

@@ -1,4 +1,4 @@
-// The problem every convolution implementation solves: a batch of NHWC images, a Window
+// The problem every convolution implementation solves (one type for every instruction set): a batch of NHWC images, a Window
 // (kernel, stride, TensorFlow padding) and channel counts, with HWIO weights.
 #pragma once
 #include "tinycnn/kernels/window.hpp"
@@ -17,20 +17,5 @@ struct ConvShape {
   }
   double flops() const { return 2.0 * double(pixels()) * double(patch()) * double(out_c); }
 };
-
-namespace detail {
-
-// Where output pixel p reads its window: image, top-left corner (possibly in the padding).
-struct PixelOrigin {
-  index_t image, y, x;
-};
-inline PixelOrigin pixel_origin(const ConvShape& s, index_t p) {
-  const Window& g = s.win;
-  index_t ox = p % g.out_w, rest = p / g.out_w;
-  index_t oy = rest % g.out_h, b = rest / g.out_h;
-  return {b, oy * g.sh - g.pad_top, ox * g.sw - g.pad_left};
-}
-
-}  // namespace detail
 
 }  // namespace tinycnn::kernels

@@ -13,8 +13,9 @@
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -61,4 +62,4 @@ void dropout_forward_inference(const T* x, T* y, index_t n) {
   if (x != y) std::copy(x, x + n, y);
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -15,8 +15,9 @@
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/simd/simd.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -112,4 +113,4 @@ void fill(T* y, T value, index_t n, const parallel::Execution& ex) {
   detail::parallel_ranges(ex.intra, n, [=](index_t begin, index_t end) { std::fill(y + begin, y + end, value); });
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -31,18 +31,15 @@
 #include "tinycnn/core/attributes.hpp"
 #include "tinycnn/core/aligned_buffer.hpp"
 #include "tinycnn/kernels/gemm/blocking.hpp"
+#include "tinycnn/kernels/gemm/problem.hpp"
 #include "tinycnn/kernels/gemm/loops.hpp"
 #include "tinycnn/kernels/gemm/packers.hpp"
 #include "tinycnn/kernels/impl_list.hpp"
 #include "tinycnn/parallel/execution.hpp"
 #include "tinycnn/simd/simd.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
-
-// A GEMM problem as the implementation list sees it.
-struct GemmProblem {
-  index_t M = 0, N = 0, K = 0;
-};
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 // The GEMM's implementations, in priority order: the first whose accepts() holds runs. Each
 // states its workspace, and whether its summation order (so its rounding) changes with the
@@ -146,8 +143,6 @@ TINYCNN_KERNEL void gemm_packed(index_t M, index_t N, index_t K, const PackA& pa
                   [&](auto i) { decltype(i)::template run<T>(p, pack_a, pack_b, beta, C, ldc, ex); });
 }
 
-enum class Trans { No, Yes };
-
 // C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major.
 template <class T>
 TINYCNN_KERNEL void gemm(Trans ta, Trans tb, index_t M, index_t N, index_t K, T alpha, const T* A, index_t lda,
@@ -157,4 +152,4 @@ TINYCNN_KERNEL void gemm(Trans ta, Trans tb, index_t M, index_t N, index_t K, T 
                  PackStridedB<T>{B, ldb, tb == Trans::Yes}, beta, C, ldc, ex, impl);
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -23,8 +23,9 @@
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/kernels/elementwise.hpp"
 #include "tinycnn/kernels/window.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -258,4 +259,4 @@ TINYCNN_KERNEL void global_avg_pool_backward(const T* dy, T* dx, index_t n, inde
   });
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

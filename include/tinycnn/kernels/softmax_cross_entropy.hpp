@@ -13,8 +13,9 @@
 
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/shape.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 namespace detail {
 
@@ -87,4 +88,4 @@ index_t count_correct(const T* logits, const std::int32_t* labels, index_t n, in
   return correct;
 }
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

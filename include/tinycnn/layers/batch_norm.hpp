@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/batch_norm.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/layers/tensor_info.hpp"
 #include "tinycnn/layers/options.hpp"

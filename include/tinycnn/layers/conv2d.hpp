@@ -11,8 +11,7 @@
 #include <vector>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/bias.hpp"
-#include "tinycnn/kernels/conv.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/init.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/layers/tensor_info.hpp"

@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/bias.hpp"
-#include "tinycnn/kernels/gemm.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/init.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/layers/tensor_info.hpp"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/dropout.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/layers/options.hpp"
 

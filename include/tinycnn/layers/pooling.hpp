@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/pooling.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/layers/options.hpp"
 

@@ -3,7 +3,7 @@
 // (which that sibling's backward never reads back), saving one activation per ReLU.
 #pragma once
 #include "tinycnn/core/tensor.hpp"
-#include "tinycnn/kernels/activation.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {

@@ -5,6 +5,7 @@
 // (-march=native on a machine that has it, or link tinycnn::native), else AVX2 + FMA. On CPUs
 // with full-width AVX-512 units (AMD Zen 5, Intel server cores) that doubles the FMA peak;
 // define TINYCNN_NO_AVX512 to stay on AVX2 anyway.
+// Its contents live in the namespace of the instruction set (simd/isa_namespace.hpp).
 #pragma once
 
 #if !defined(__AVX2__) || !defined(__FMA__)
@@ -13,9 +14,11 @@
 
 #include <xsimd/xsimd.hpp>
 
-namespace tinycnn::simd {
+#include "tinycnn/simd/isa_namespace.hpp"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && !defined(TINYCNN_NO_AVX512)
+namespace tinycnn::simd::inline TINYCNN_ISA_NAMESPACE {
+
+#if defined(TINYCNN_AVX512_KERNELS)
 using arch = xsimd::avx512bw;
 inline constexpr const char* isa_name = "AVX-512";
 #else
@@ -50,4 +53,4 @@ inline batch<T> max(const batch<T>& a, const batch<T>& b) { return xsimd::max(a,
 template <class Cond, class T>
 inline batch<T> select(const Cond& cond, const batch<T>& a, const batch<T>& b) { return xsimd::select(cond, a, b); }
 
-}  // namespace tinycnn::simd
+}  // namespace tinycnn::simd::inline TINYCNN_ISA_NAMESPACE

@@ -15,7 +15,7 @@
 
 #include "tinycnn/core/error.hpp"
 #include "tinycnn/core/random.hpp"
-#include "tinycnn/kernels/softmax_cross_entropy.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/layer.hpp"
 
 namespace tinycnn {

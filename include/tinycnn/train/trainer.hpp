@@ -33,7 +33,7 @@
 #include "tinycnn/distributed/policy.hpp"
 #include "tinycnn/graph/parameter_ranges.hpp"
 #include "tinycnn/io/checkpoint.hpp"
-#include "tinycnn/kernels/softmax_cross_entropy.hpp"
+#include "tinycnn/kernels/all.hpp"
 #include "tinycnn/layers/layer.hpp"
 #include "tinycnn/optim/optimizer.hpp"
 #include "tinycnn/train/predict.hpp"

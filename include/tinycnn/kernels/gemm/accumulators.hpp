@@ -4,8 +4,9 @@
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/kernels/gemm/blocking.hpp"
 #include "tinycnn/simd/simd.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels::detail {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail {
 
 // The MR x NR accumulator tile: MR rows of `vectors` vector registers.
 template <class T>
@@ -54,4 +55,4 @@ inline void store_tile(const Accumulators<T>& acc, T* c, index_t ldc, T beta, in
     }
 }
 
-}  // namespace tinycnn::kernels::detail
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail

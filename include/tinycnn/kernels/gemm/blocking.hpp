@@ -16,8 +16,9 @@
 #pragma once
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/simd/simd.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 template <class T>
 struct GemmTile {
@@ -37,4 +38,4 @@ struct GemmBlocking {
   static_assert(mc_max % GemmTile<T>::mr == 0 && nc % GemmTile<T>::nr == 0);
 };
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE

@@ -9,8 +9,9 @@
 #include "tinycnn/kernels/gemm/blocking.hpp"
 #include "tinycnn/kernels/gemm/micro_kernel.hpp"
 #include "tinycnn/parallel/execution.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels::detail {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail {
 
 // How gemm_blocked cuts one problem into cache blocks for a team of threads, and the packed
 // panels that takes from the workspace: one B block shared by the team, and the A block of each
@@ -182,4 +183,4 @@ void gemm_reference(index_t M, index_t N, index_t K, const PackA& pack_a, const 
   }
 }
 
-}  // namespace tinycnn::kernels::detail
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail

@@ -3,8 +3,9 @@
 #pragma once
 #include "tinycnn/kernels/gemm/accumulators.hpp"
 #include "tinycnn/kernels/gemm/micro_kernel_avx2_6x2v.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels::detail {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail {
 
 // acc += sum over k < kc of A(k, .) (outer) b[k][0..NR), b a packed kc x NR panel, A read as
 // `Read` says (row r at a + r * row_stride for ARead::Direct).
@@ -24,4 +25,4 @@ inline void micro_kernel(index_t kc, const T* __restrict a, const T* __restrict 
   store_tile(acc, c, ldc, beta, m, n);
 }
 
-}  // namespace tinycnn::kernels::detail
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail

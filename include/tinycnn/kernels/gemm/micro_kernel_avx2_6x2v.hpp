@@ -2,8 +2,9 @@
 // + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers.
 #pragma once
 #include "tinycnn/kernels/gemm/accumulators.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels::detail {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail {
 
 // acc += sum over k < kc of A(k, .) (outer) b[k][0..NR), b a packed kc x NR panel.
 template <class T, ARead Read>
@@ -45,4 +46,4 @@ inline void accumulate_avx2_6x2v(Accumulators<T>& acc, index_t kc, const T* __re
   acc.c[4][0] = c40; acc.c[4][1] = c41; acc.c[5][0] = c50; acc.c[5][1] = c51;
 }
 
-}  // namespace tinycnn::kernels::detail
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE::detail

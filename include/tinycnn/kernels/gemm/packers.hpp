@@ -6,8 +6,9 @@
 
 #include "tinycnn/core/shape.hpp"
 #include "tinycnn/kernels/gemm/blocking.hpp"
+#include "tinycnn/simd/isa_namespace.hpp"
 
-namespace tinycnn::kernels {
+namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE {
 
 // A is M x K; element (i, k) at a[i * lda + k], or at a[k * lda + i] when transposed.
 template <class T>
@@ -71,4 +72,4 @@ struct PackStridedB {
   }
 };
 
-}  // namespace tinycnn::kernels
+}  // namespace tinycnn::kernels::inline TINYCNN_ISA_NAMESPACE
