@@ -9,6 +9,7 @@
 
 #include "cli_checks.hpp"
 #include "tinycnn/bench/fma_peak.hpp"
+#include "tinycnn/bench/provenance.hpp"
 #include "tinycnn/bench/timing.hpp"
 #include "tinycnn/core/random.hpp"
 #include "tinycnn/kernels/gemm.hpp"
@@ -66,6 +67,8 @@ int main(int argc, char** argv) try {
   if (quick) cases.resize(3);
   const double min_seconds = quick ? 0.2 : 1.0;
 
+  std::printf("gemm_benchmark: %s, %s kernels\n", bench::cpu_model_name().c_str(),
+              kernels::isa_name(kernels::isa_in_use()));
   std::printf("%-22s %6s %6s %6s", "shape", "M", "N", "K");
   for (int t : thread_counts) std::printf("   %2d thr GFLOP/s (%% peak)", t);
   std::printf("\n");

@@ -173,8 +173,8 @@ int main(int argc, char** argv) try {
   for (float& v : dlogits) v = float(rng.uniform(-1e-3, 1e-3));
 
   const bench::Provenance p = bench::collect_provenance({});
-  std::printf("step_anatomy: ResNet-50 training step (forward + backward), batch %lld, %d CPUs, %s\n", batch, cores,
-              p.cpu_model.c_str());
+  std::printf("step_anatomy: ResNet-50 training step (forward + backward), batch %lld, %d CPUs, %s, %s kernels\n",
+              batch, cores, p.cpu_model.c_str(), kernels::isa_name(kernels::isa_in_use()));
   std::printf("OpenMP tool interface: barrier waits %s\n",
               g_sync_wait_supported ? "measured" : "not reported by this runtime (wait columns are 0)");
   std::printf("activations %.1f MiB per step (written in forward, read in backward)\n",

@@ -18,6 +18,7 @@ int main() {
   }
   double first = trainer.train_step(images.data(), labels.data()).loss, last = first;
   for (int s = 0; s < 50; ++s) last = trainer.train_step(images.data(), labels.data()).loss;
-  std::printf("consumer: %lld parameters, loss %.4f -> %.4f\n", (long long)net.num_params, first, last);
+  std::printf("consumer: %lld parameters, loss %.4f -> %.4f, %s kernels\n", (long long)net.num_params, first, last,
+              tinycnn::kernels::isa_name(tinycnn::kernels::isa_in_use()));
   return last < first ? 0 : 1;
 }
