@@ -13,7 +13,6 @@ function(tinycnn_add_dispatch_target source)
   foreach(isa avx2 avx512)
     add_library(tinycnn_kernel_table_${isa} OBJECT EXCLUDE_FROM_ALL ${source})
     target_link_libraries(tinycnn_kernel_table_${isa} PRIVATE tinycnn::tinycnn)
-    target_compile_definitions(tinycnn_kernel_table_${isa} PRIVATE TINYCNN_KERNEL_TABLE)
     # The kernels are the program's speed: optimised fully unless the build is for debugging.
     target_compile_options(tinycnn_kernel_table_${isa} PRIVATE $<$<NOT:$<CONFIG:Debug>>:-O3>)
     set_target_properties(tinycnn_kernel_table_${isa} PROPERTIES POSITION_INDEPENDENT_CODE ON)

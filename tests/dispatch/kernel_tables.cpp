@@ -47,7 +47,10 @@ constexpr int threads = 2;
 void check_conv_every_implementation(const kernels::ConvShape& s, const std::vector<float>& x,
                                      const std::vector<float>& w, const std::vector<float>& dy, double tol) {
   const auto y_ref = reference::conv_forward(s, x.data(), w.data());
-  const auto [dx_ref, dw_ref] = reference::conv_backward(s, x.data(), w.data(), dy.data());
+  // Not a structured binding: clang 16 cannot capture one in a lambda under OpenMP.
+  const auto refs = reference::conv_backward(s, x.data(), w.data(), dy.data());
+  const std::vector<double>& dx_ref = refs.first;
+  const std::vector<double>& dw_ref = refs.second;
   std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
   kernels::ConvForwardImpls::for_each([&](auto impl) {
     if (!decltype(impl)::accepts(s)) return;
