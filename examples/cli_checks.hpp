@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -116,8 +117,9 @@ inline void add_isa_flag(CLI::App& app) {
                                            "; also the environment variable TINYCNN_ISA)")
       ->check(CLI::Validator(
           [](std::string& name) -> std::string {
-            if (name != "avx2" && name != "avx512") return "must be avx2 or avx512, got '" + name + "'";
-            return k::isa_unavailable_reason(k::parse_isa(name));
+            const std::optional<k::Isa> isa = k::find_isa(name);
+            if (!isa) return "must be avx2 or avx512, got '" + name + "'";
+            return k::isa_unavailable_reason(*isa);
           },
           "avx2|avx512"));
 }

@@ -24,6 +24,7 @@
 #pragma once
 #include <atomic>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,9 +40,14 @@ enum class Isa { avx2, avx512 };
 inline const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "AVX-512" : "AVX2+FMA"; }
 inline const char* isa_flag(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
 
-inline Isa parse_isa(std::string_view name) {
+// The instruction set named "avx2" or "avx512", or none.
+inline std::optional<Isa> find_isa(std::string_view name) {
   if (name == "avx2") return Isa::avx2;
   if (name == "avx512") return Isa::avx512;
+  return std::nullopt;
+}
+inline Isa parse_isa(std::string_view name) {
+  if (const std::optional<Isa> isa = find_isa(name)) return *isa;
   throw Error("unknown instruction set '" + std::string(name) + "' (valid: avx2, avx512)");
 }
 
@@ -108,18 +114,19 @@ inline std::atomic<const KernelTable*>& chosen_table() {
   static std::atomic<const KernelTable*> table{nullptr};
   return table;
 }
-inline Isa checked_isa(Isa isa, std::string_view source) {
-  if (const std::string why = isa_unavailable_reason(isa); !why.empty())
-    throw Error(std::string(source) + (source.ends_with('=') ? "" : " ") + isa_flag(isa) + ": " + why);
+// The instruction set, or an Error that starts with `asked` (how it was asked for) and says why not.
+inline Isa checked_isa(Isa isa, const std::string& asked) {
+  if (const std::string why = isa_unavailable_reason(isa); !why.empty()) throw Error(asked + ": " + why);
   return isa;
 }
 // TINYCNN_ISA when set, else the widest instruction set the program and the CPU have.
 inline Isa default_isa() {
   if (const char* env = std::getenv("TINYCNN_ISA"); env && *env) {
-    const std::string name = env;
-    if (name != "avx2" && name != "avx512")
-      throw Error("environment variable TINYCNN_ISA: unknown instruction set '" + name + "' (valid: avx2, avx512)");
-    return checked_isa(parse_isa(name), "TINYCNN_ISA=");
+    const std::optional<Isa> isa = find_isa(env);
+    if (!isa)
+      throw Error(std::string("environment variable TINYCNN_ISA: unknown instruction set '") + env +
+                  "' (valid: avx2, avx512)");
+    return checked_isa(*isa, std::string("TINYCNN_ISA=") + env);
   }
   return dispatches ? best_isa() : compiled_isa;
 }
@@ -128,7 +135,7 @@ inline Isa default_isa() {
 // Chooses the kernels' instruction set (--isa): before the first kernel runs, or again between
 // steps. Refused, with the reason, when the CPU or the program lacks it.
 inline void use_isa(Isa isa) {
-  detail::checked_isa(isa, "--isa");
+  detail::checked_isa(isa, std::string("--isa ") + isa_flag(isa));
   if constexpr (dispatches)
     detail::chosen_table().store(isa == Isa::avx512 ? &kernel_table_avx512() : &kernel_table_avx2(),
                                  std::memory_order_release);
