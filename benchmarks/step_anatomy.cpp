@@ -137,13 +137,14 @@ std::vector<int> parse_threads(const std::string& list, int limit) {
 }
 
 bool is_gemm_shaped(const std::string& label) { return label.rfind("Conv2D", 0) == 0 || label.rfind("Dense", 0) == 0; }
-// A leaf's whole pass ("... forward", "... backward"), not a piece inside it (a convolution's
-// "backward weights" and "backward data"), which the leaf's own interval already holds.
+// A leaf's whole pass ("... forward", "... backward", "... recompute": a batch norm's output
+// written again for backward), not a piece inside it (a convolution's "backward weights" and
+// "backward data"), which the leaf's own interval already holds.
 bool is_whole_leaf(const std::string& label) {
   auto ends = [&](const std::string& tail) {
     return label.size() >= tail.size() && label.compare(label.size() - tail.size(), tail.size(), tail) == 0;
   };
-  return ends(" forward") || ends(" backward");
+  return ends(" forward") || ends(" backward") || ends(" recompute");
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
+#include <cstring>
 #include <doctest/doctest.h>
 
 #include "reference/batch_norm_reference.hpp"
 #include "support/check.hpp"
 #include "support/execution.hpp"
+#include "tinycnn/kernels/activation.hpp"
 #include "tinycnn/kernels/batch_norm.hpp"
 
 using namespace tinycnn;
@@ -31,11 +33,28 @@ void check_batch_norm(Rng& rng, index_t rows, index_t c, bool with_gamma, bool w
                                              running_mean.data(), running_var.data());
   // Each pass gets exactly the workspace its size function plans: a plan too small throws.
   const int threads = test::exec().intra;
-  std::vector<T> y(x.size()), mean(gamma.size()), invstd(gamma.size());
+  std::vector<T> y(x.size()), mean(gamma.size()), invstd(gamma.size()), scale(gamma.size()), offset(gamma.size());
   test::KernelRun training(threads, kernels::batch_norm_training_workspace<T>(rows, c, threads));
   kernels::batch_norm_forward_training(x.data(), y.data(), rows, c, g, b, config, mean.data(), invstd.data(),
-                                       running_mean.data(), running_var.data(), training.exec());
+                                       scale.data(), offset.data(), running_mean.data(), running_var.data(),
+                                       training.exec());
   test::check_close(y, want.y, tol.y, "y");
+  // The saved affine map recomputes y exactly (a layer that drops its output relies on it).
+  std::vector<T> again(x.size());
+  kernels::batch_norm_apply(x.data(), again.data(), rows, c, scale.data(), offset.data(), false, training.exec());
+  CHECK(std::memcmp(again.data(), y.data(), y.size() * sizeof(T)) == 0);
+  // A ReLU fused into either pass changes no bit of what relu_forward would make of y.
+  std::vector<T> relu_y(y.size()), fused(y.size()), fused_again(y.size());
+  kernels::relu_forward(y.data(), relu_y.data(), index_t(y.size()), training.exec());
+  kernels::BatchNormConfig fused_config = config;
+  fused_config.relu = true;
+  auto running_mean2 = running_mean, running_var2 = running_var;
+  kernels::batch_norm_forward_training(x.data(), fused.data(), rows, c, g, b, fused_config, mean.data(), invstd.data(),
+                                       scale.data(), offset.data(), running_mean2.data(), running_var2.data(),
+                                       training.exec());
+  kernels::batch_norm_apply(x.data(), fused_again.data(), rows, c, scale.data(), offset.data(), true, training.exec());
+  CHECK(std::memcmp(fused.data(), relu_y.data(), y.size() * sizeof(T)) == 0);
+  CHECK(std::memcmp(fused_again.data(), relu_y.data(), y.size() * sizeof(T)) == 0);
   test::check_close(mean, want.mean, tol.mean, "saved mean");
   test::check_close(invstd, want.invstd, tol.var, "saved invstd");
   test::check_close(running_mean, want.running_mean, tol.mean, "running mean");
@@ -44,11 +63,16 @@ void check_batch_norm(Rng& rng, index_t rows, index_t c, bool with_gamma, bool w
   std::vector<T> yi(x.size());
   test::KernelRun inference(threads, kernels::batch_norm_inference_workspace<T>(c));
   kernels::batch_norm_forward_inference(x.data(), yi.data(), rows, c, g, b, running_mean.data(), running_var.data(),
-                                        config.epsilon, inference.exec());
+                                        config.epsilon, false, inference.exec());
   test::check_close(yi,
                     reference::batch_norm_inference(x.data(), rows, c, g, b, running_mean.data(), running_var.data(),
                                                     config.epsilon),
                     tol.y_eval, "inference y");
+  std::vector<T> yi_relu(x.size()), yi_fused(x.size());
+  kernels::relu_forward(yi.data(), yi_relu.data(), index_t(yi.size()), inference.exec());
+  kernels::batch_norm_forward_inference(x.data(), yi_fused.data(), rows, c, g, b, running_mean.data(),
+                                        running_var.data(), config.epsilon, true, inference.exec());
+  CHECK(std::memcmp(yi_fused.data(), yi_relu.data(), yi.size() * sizeof(T)) == 0);
 
   auto dy = test::random_vector<T>(rows * c, rng);
   std::vector<T> dx(x.size()), dgamma(gamma.size(), T(5)), dbeta(gamma.size(), T(5));
@@ -122,7 +146,7 @@ TEST_CASE("batch norm backward matches finite differences") {
                                     kernels::batch_norm_backward_workspace<double>(rows, c, 1)));
     auto loss = [&] {
       kernels::batch_norm_forward_training(x.data(), y.data(), rows, c, gp, beta.data(), config, mean.data(),
-                                           invstd.data(), nullptr, nullptr, run.exec());
+                                           invstd.data(), nullptr, nullptr, nullptr, nullptr, run.exec());
       double s = 0;
       for (std::size_t i = 0; i < y.size(); ++i) s += g[i] * y[i];
       return s;
@@ -144,6 +168,6 @@ TEST_CASE("batch norm backward matches finite differences") {
 TEST_CASE("batch norm over an empty batch is refused") {
   float mean[1], invstd[1];
   CHECK_THROWS_AS(kernels::batch_norm_forward_training<float>(nullptr, nullptr, 0, 1, nullptr, nullptr, {}, mean,
-                                                              invstd, nullptr, nullptr, test::exec()),
+                                                              invstd, nullptr, nullptr, nullptr, nullptr, test::exec()),
                   Error);
 }

@@ -13,10 +13,15 @@
 //                         scratch buffers it does not need (the plan pinned here).
 //   in_place              unset on ReLU: it takes an activation of its own ("ReLU overwrites a
 //                         sibling's output" in layers_gradient_test.cpp).
+//   recomputable          set on a layer that cannot recompute its output: the gradients differ
+//                         from those of the same model keeping it (here, bit for bit).
 //   scratch_size          too small on a container: backward writes past the arena (here).
+//   transient_size        too small on a container: forward writes past the arena (here).
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <source_location>
 #include <vector>
 
@@ -100,10 +105,25 @@ TEST_CASE("elementwise_backward: a chain of convolutions, batch norms and ReLUs 
 }
 
 namespace {
-// Runs Spec's forward and backward with an arena of exactly the size its scratch_size declares,
-// followed by a guard of sentinel values: backward must not touch the guard.
+// An arena of exactly `need` elements followed by a guard of sentinel values, which nothing
+// may touch.
+struct GuardedArena {
+  static constexpr double sentinel = -123456.75;
+  static constexpr index_t guard = 4096;
+  index_t need;
+  AlignedBuffer<double> data;
+  explicit GuardedArena(index_t n) : need(n), data(n + guard) { std::fill(data.data(), data.data() + n + guard, sentinel); }
+  index_t guard_touched() const {
+    index_t touched = 0;
+    for (index_t i = need; i < need + guard; ++i) touched += data[i] != sentinel;
+    return touched;
+  }
+};
+
+// Runs Spec's forward and backward with a scratch arena and a transient arena of exactly the
+// sizes its containers declare: neither pass may write past them.
 template <class Spec, index_t H, index_t W, index_t C>
-void backward_stays_in_arena(Input<H, W, C>, index_t batch) {
+void passes_stay_in_arenas(Input<H, W, C>, index_t batch) {
   using Root = impl_of<Spec, double, Dims<H, W, C>>;
   Root root;
   AlignedBuffer<double> params(std::max<index_t>(Root::param_storage, 1)),
@@ -121,30 +141,124 @@ void backward_stays_in_arena(Input<H, W, C>, index_t batch) {
   parallel::WorkspaceArena workspace;  // the kernels' scratch, planned as a Network plans it
   workspace.reserve(detail::workspace_of(root, {2, 1, true}));
   ctx.exec = {2, 1, workspace.view()};
+  GuardedArena transient(transient_size_of<Root>(batch));
+  ctx.transient = transient.data.data();
   root.forward(x.data(), ctx);
+  CHECK(transient.guard_touched() == 0);
 
-  constexpr double sentinel = -123456.75;
-  constexpr index_t guard = 4096;
-  const index_t need = scratch_size_of<Root>(batch);
-  CHECK(need > 0);
-  AlignedBuffer<double> arena(need + guard);
-  std::fill(arena.data(), arena.data() + need + guard, sentinel);
-  ctx.scratch = arena.data();
+  GuardedArena scratch(scratch_size_of<Root>(batch));
+  CHECK(scratch.need > 0);
+  ctx.scratch = scratch.data.data();
   root.backward(x.data(), dy.data(), dx.data(), ctx);
-  index_t touched = 0;
-  for (index_t i = need; i < need + guard; ++i) touched += arena[i] != sentinel;
-  INFO(Root::describe() << ": " << need << " scratch elements declared");
-  CHECK(touched == 0);
+  INFO(Root::describe() << ": " << scratch.need << " scratch and " << transient.need << " transient elements declared");
+  CHECK(scratch.guard_touched() == 0);
+  CHECK(transient.guard_touched() == 0);
 }
 }  // namespace
 
-TEST_CASE("scratch_size: backward stays inside the arena its containers declare") {
+TEST_CASE("scratch_size and transient_size: the passes stay inside the arenas the containers declare") {
   using Projection = Residual<Sequential<Conv2D<4, 3, Stride<2>, NoBias>, BatchNorm<>, ReLU, Conv2D<4, 3, NoBias>>,
                               Sequential<Conv2D<4, 1, Stride<2>, NoBias>, BatchNorm<>>>;
   using Repeated = Repeat<2, Residual<Sequential<Conv2D<4, 3>, ReLU, Conv2D<4, 1>>>>;
-  using Branches = Concat<Conv2D<2, 1>, Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>, MaxPool<3, Stride<1>, Pad::Same>>;
-  backward_stays_in_arena<Projection>(Input<5, 5, 3>{}, 2);
-  backward_stays_in_arena<Sequential<Conv2D<4, 3>, Repeated, Flatten, Dense<3>>>(Input<4, 4, 3>{}, 2);
-  backward_stays_in_arena<Branches>(Input<4, 4, 3>{}, 2);
-  backward_stays_in_arena<Sequential<Projection, Repeated, Branches, Flatten, Dense<3>>>(Input<5, 5, 3>{}, 2);
+  using Branches = Concat<Conv2D<2, 1>, Sequential<Conv2D<3, 1>, ReLU, Conv2D<2, 3>>, MaxPool<3, Stride<1>, Pad::Same>,
+                          Sequential<Conv2D<3, 1>, BatchNorm<>, ReLU, Conv2D<2, 3>>,
+                          Sequential<Conv2D<5, 1>, BatchNorm<>, MaxPool<3, Stride<1>, Pad::Same>>>;
+  passes_stay_in_arenas<Projection>(Input<5, 5, 3>{}, 2);
+  passes_stay_in_arenas<Sequential<Conv2D<4, 3>, Repeated, Flatten, Dense<3>>>(Input<4, 4, 3>{}, 2);
+  passes_stay_in_arenas<Branches>(Input<4, 4, 3>{}, 2);
+  passes_stay_in_arenas<Sequential<Projection, Repeated, Branches, Flatten, Dense<3>>>(Input<5, 5, 3>{}, 2);
+}
+
+namespace {
+// BatchNorm that keeps its output: the same layer with recomputable unset.
+template <class... Opts>
+struct KeptBatchNorm {
+  template <class T, class In>
+  struct impl : BatchNorm<Opts...>::template impl<T, In> {
+    static constexpr PlanTraits plan_traits{.elementwise_backward = true};
+  };
+};
+
+// What one training step leaves behind, in float, as the programs train.
+struct StepResult {
+  std::vector<float> logits, dx, gradients, state;
+  std::size_t activation_bytes = 0;
+};
+
+template <class Spec, class In>
+StepResult one_step(Mode mode, index_t batch, int intra_threads, int inter_threads) {
+  Network<Spec, float, In> net(batch, intra_threads, inter_threads);
+  net.init(11);
+  Rng rng(5);
+  std::vector<float> x(std::size_t(batch * In::size)), dlogits(std::size_t(batch * net.classes)),
+      dx(x.size());
+  for (float& v : x) v = float(rng.uniform(-1, 1));
+  for (float& v : dlogits) v = float(rng.uniform(-1, 1));
+  StepResult r;
+  for (int step = 0; step < 2; ++step) {  // the second forward sees the first's running statistics
+    Context ctx{mode, &rng};
+    const float* y = net.forward(x.data(), ctx);
+    r.logits.assign(y, y + batch * net.classes);
+    net.backward(x.data(), dlogits.data(), dx.data(), ctx);
+  }
+  r.dx = dx;
+  r.gradients.assign(net.gradients().begin(), net.gradients().end());
+  r.state.assign(net.state().begin(), net.state().end());
+  r.activation_bytes = net.memory().activations;
+  return r;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// The same model with every BatchNorm recomputed (BN) or kept (Kept): the same logits, input
+// gradient, parameter gradients and statistics, bit for bit, and less memory.
+template <template <class> class Model, class In>
+void recompute_changes_nothing_but_memory(index_t batch, int intra, int inter) {
+  for (Mode mode : {Mode::Train, Mode::Eval}) {
+    const StepResult recomputed = one_step<Model<BatchNorm<>>, In>(mode, batch, intra, inter);
+    const StepResult kept = one_step<Model<KeptBatchNorm<>>, In>(mode, batch, intra, inter);
+    INFO((mode == Mode::Train ? "training" : "evaluation") << ", " << intra << " x " << inter << " threads");
+    CHECK(same_bits(recomputed.logits, kept.logits));
+    CHECK(same_bits(recomputed.dx, kept.dx));
+    CHECK(same_bits(recomputed.gradients, kept.gradients));
+    CHECK(same_bits(recomputed.state, kept.state));
+    CHECK(recomputed.activation_bytes < kept.activation_bytes);
+  }
+}
+
+// A stem, a projection block and a repeated identity block as ResNet builds them, then a
+// Concat whose branches recompute side by side, a pool after a batch norm, and the head. The
+// projection's shortcut recomputes too, beside its main path.
+template <class BN>
+using SmallResNet = Sequential<
+    Conv2D<8, 3, Stride<2>, NoBias>, BN, ReLU, MaxPool<2>,
+    Residual<Sequential<Conv2D<4, 1, NoBias>, BN, ReLU, Conv2D<4, 3, NoBias>, BN, ReLU, Conv2D<12, 1, NoBias>, BN>,
+             Sequential<Conv2D<12, 1, NoBias>, BN, ReLU, Conv2D<12, 1, NoBias>, BN>>,
+    ReLU,
+    Repeat<2, Sequential<Residual<Sequential<Conv2D<4, 1, NoBias>, BN, ReLU, Conv2D<12, 3, NoBias>, BN>>, ReLU>>,
+    Concat<Sequential<Conv2D<4, 1, NoBias>, BN, ReLU, Conv2D<4, 3, NoBias>, BN, ReLU>,
+           Sequential<Conv2D<6, 1, NoBias>, BN, ReLU, Conv2D<3, 1, NoBias>, BN, ReLU, Conv2D<5, 3, NoBias>, BN, ReLU>,
+           Sequential<Conv2D<4, 1, NoBias>, BN, AvgPool<3, Stride<1>, Pad::Same>>>,
+    GlobalAvgPool, Dense<5>>;
+}  // namespace
+
+TEST_CASE("recomputable: batch norm outputs recomputed in backward give the gradients of keeping them, bit for bit") {
+  recompute_changes_nothing_but_memory<SmallResNet, Dims<17, 17, 3>>(3, 1, 1);
+  recompute_changes_nothing_but_memory<SmallResNet, Dims<17, 17, 3>>(3, 2, 1);
+  recompute_changes_nothing_but_memory<SmallResNet, Dims<17, 17, 3>>(3, 2, 2);  // branches side by side
+
+  // Which outputs go: a batch norm followed by a ReLU and a convolution (or a pool), not one
+  // whose output the chain hands on (the last), nor one followed by a container.
+  using Chain = impl_of<Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Conv2D<4, 3>, BatchNorm<>, ReLU>, float, Dims<5, 5, 4>>;
+  constexpr auto plan = Chain::runner_t::plan;
+  CHECK(plan.transient == std::array<bool, 6>{false, true, false, false, false, false});
+  CHECK(plan.reader[1] == 3);
+  CHECK(plan.fused_relu == std::array<bool, 6>{false, true, false, false, false, false});  // in BatchNorm's pass
+  CHECK(transient_size_of<Chain>(2) == align_count<float>(2 * 5 * 5 * 4));
+  using Direct = impl_of<Sequential<Conv2D<4, 3>, BatchNorm<>, MaxPool<2>, BatchNorm<>, Sequential<ReLU>>, float, Dims<4, 4, 4>>;
+  CHECK(Direct::runner_t::plan.transient == std::array<bool, 5>{false, true, false, false, false});
+  CHECK(Direct::runner_t::plan.reader[1] == 2);
+  CHECK(Direct::runner_t::plan.fused_relu[1] == false);
 }

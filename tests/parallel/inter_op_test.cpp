@@ -83,7 +83,9 @@ struct Overlaps {
   bool shortcut_forward = false, shortcut_backward = false, weights_data = false, any_leaves = false;
 };
 
-bool is_leaf(const TraceEvent& e) { return ends_with(e.label, " forward") || ends_with(e.label, " backward"); }
+bool is_leaf(const TraceEvent& e) {
+  return ends_with(e.label, " forward") || ends_with(e.label, " backward") || ends_with(e.label, " recompute");
+}
 
 Overlaps overlaps_in(const std::vector<TraceEvent>& events) {
   Overlaps o;

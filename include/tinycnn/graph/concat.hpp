@@ -62,6 +62,11 @@ struct Concat {
       return total;
     }
 
+    // The branches' transient outputs (layers/plan_traits.hpp), side by side.
+    static constexpr index_t transient_size(index_t batch) {
+      return (align_count<T>(transient_size_of<impl_of<Branches, T, In>>(batch)) + ...);
+    }
+
     void plan(index_t batch) {
       batch_ = batch;
       rows_ = batch * out_dims::height * out_dims::width;
@@ -85,9 +90,11 @@ struct Concat {
     const T* forward(const T* x, Context& ctx) {
       std::array<const T*, N> outs;
       const std::size_t slot = slots_.slot_bytes(*this, int(N), {ctx.exec.intra, ctx.exec.inter, false});
+      const std::array<index_t, N> transient_at = transient_offsets(batch_);
       parallel::run_branches(ctx.exec, int(N), slot, [&](int i, const parallel::Execution& sub) {
         Context inner = ctx;
         inner.exec = sub;
+        if (ctx.transient) inner.transient = static_cast<T*>(ctx.transient) + transient_at[std::size_t(i)];
         with_branch(std::size_t(i), [&](auto& b, std::size_t at) { outs[at] = detail::run_forward(b, x, inner); });
       });
       kernels::concat_channels_forward<T>(outs, channels_, out_.data(), rows_, ctx.exec);
@@ -125,6 +132,12 @@ struct Concat {
     std::size_t activation_bytes() const { return out_.bytes(); }  // the joined output; branches count their own
 
    private:
+    static constexpr std::array<index_t, N> transient_offsets(index_t batch) {
+      const std::array<index_t, N> sizes{align_count<T>(transient_size_of<impl_of<Branches, T, In>>(batch))...};
+      std::array<index_t, N> at{};
+      for (std::size_t i = 1; i < N; ++i) at[i] = at[i - 1] + sizes[i - 1];
+      return at;
+    }
     // Calls f(branch i, i) for a run-time i.
     template <class F>
     void with_branch(std::size_t i, F&& f) {

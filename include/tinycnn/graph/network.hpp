@@ -59,6 +59,7 @@ class Network {
     require(batch > 0, "batch size must be positive, got " + std::to_string(batch));
     batch_ = batch;
     root_.plan(batch);
+    transient_.resize(transient_size_of<root_type>(batch));
     scratch_.resize(0);  // sized by the first backward: inference never needs it
     replan_workspace();
   }
@@ -95,6 +96,7 @@ class Network {
   // keep (predict() in train/predict.hpp returns copies).
   const T* forward(const T* x, Context& ctx) {
     ctx.batch = batch_;
+    ctx.transient = transient_.data();
     ctx.exec = execution(ctx);
     return detail::run_forward(root_, x, ctx);
   }
@@ -106,6 +108,7 @@ class Network {
     ctx.batch = batch_;
     if (scratch_.size() == 0) scratch_.resize(std::max<index_t>(scratch_size_of<root_type>(batch_), 1));
     ctx.scratch = scratch_.data();
+    ctx.transient = transient_.data();
     if (!backward_planned_) {
       workspace_.reserve(planned_workspace_bytes(true));
       backward_planned_ = true;
@@ -122,10 +125,11 @@ class Network {
   std::span<const T> gradients() const { return grads_.span(); }
   std::span<const T> state() const { return state_.span(); }
 
-  // Bytes now held, by purpose.
+  // Bytes now held, by purpose. The transient arena holds activations (the ones recomputed in
+  // backward), so it counts among them.
   MemoryPlan memory() {
-    return {detail::activations_of(root_), params_.bytes(), grads_.bytes(), scratch_.bytes(), workspace_.bytes(),
-            state_.bytes()};
+    return {detail::activations_of(root_) + transient_.bytes(), params_.bytes(), grads_.bytes(), scratch_.bytes(),
+            workspace_.bytes(), state_.bytes()};
   }
 
   // Every leaf layer that owns parameters or state, in forward order, with its ranges of
@@ -195,6 +199,7 @@ class Network {
   }
 
   AlignedBuffer<T> params_, grads_, state_;
+  AlignedBuffer<T> transient_;  // outputs recomputed in backward rather than kept (layers/plan_traits.hpp)
   AlignedBuffer<T> scratch_;  // backward's temporary gradients, shared by all containers; allocated
                               // by the first backward after set_batch, so inference never holds it
   root_type root_;

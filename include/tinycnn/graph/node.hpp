@@ -19,14 +19,15 @@ namespace tinycnn::detail {
 template <class L>
 concept Container = requires(L& l) { l.for_each([](auto&) {}); };
 
-// Calls call(ctx), as a traced event "<describe> forward|backward" when a Trace is attached.
+// Calls call(ctx), as a traced event "<describe> forward|backward|recompute" when a Trace is
+// attached.
 template <class L, class Call>
-auto traced_leaf(Context& ctx, bool backward, Call& call) {
+auto traced_leaf(Context& ctx, const char* phase, Call& call) {
   using Result = decltype(call(ctx));
   if (!ctx.exec.trace) return call(ctx);
   Context inner = ctx;
   std::conditional_t<std::is_void_v<Result>, int, Result> result{};
-  parallel::traced(ctx.exec, [&] { return L::describe() + (backward ? " backward" : " forward"); },
+  parallel::traced(ctx.exec, [&] { return L::describe() + " " + phase; },
                    [&](const parallel::Execution& ex) {
                      inner.exec = ex;
                      if constexpr (std::is_void_v<Result>)
@@ -35,6 +36,28 @@ auto traced_leaf(Context& ctx, bool backward, Call& call) {
                        result = call(inner);
                    });
   if constexpr (!std::is_void_v<Result>) return result;
+}
+
+// Times call(ctx) as a leaf's forward (or, with Extra, as more of its backward: a recompute,
+// which is backward's work but not another backward call) when a profiler is attached, and
+// records it when a trace is.
+template <class L, bool Extra = false, class Call>
+auto profiled_leaf(L& layer, Context& ctx, Call& call) {
+  auto leaf = [&](Context& c) { return traced_leaf<L>(c, Extra ? "recompute" : "forward", call); };
+  if (!ctx.profiler) return leaf(ctx);
+  auto t0 = std::chrono::steady_clock::now();
+  auto record = [&] {
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), Extra, s, !Extra);
+  };
+  if constexpr (std::is_void_v<decltype(call(ctx))>) {
+    leaf(ctx);
+    record();
+  } else {
+    auto y = leaf(ctx);
+    record();
+    return y;
+  }
 }
 
 // Runs layer.forward(x) (or forward_in_place when InPlace); a leaf is timed when a profiler is
@@ -47,18 +70,31 @@ const T* run_forward(L& layer, const T* x, Context& ctx) {
     else
       return layer.forward(x, c);
   };
-  if constexpr (!Container<L>) {
-    auto leaf = [&](Context& c) { return traced_leaf<L>(c, false, call); };
-    if (ctx.profiler) {
-      auto t0 = std::chrono::steady_clock::now();
-      const T* y = leaf(ctx);
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), false, s);
-      return y;
-    }
-    return leaf(ctx);
-  }
-  return call(ctx);
+  if constexpr (!Container<L>)
+    return profiled_leaf(layer, ctx, call);
+  else
+    return call(ctx);
+}
+
+// A recomputable leaf (PlanTraits::recomputable) writing its output into y in forward, with
+// the ReLU after it applied in the same pass when relu is set ...
+template <class L, class T>
+const T* run_forward_into(L& layer, const T* x, T* y, Context& ctx, bool relu) {
+  auto call = [&](Context& c) { return layer.forward_into(x, y, c, relu); };
+  return profiled_leaf(layer, ctx, call);
+}
+// ... and writing it there again before backward reads it: timed as part of its backward.
+template <class L, class T>
+void run_recompute(L& layer, const T* x, T* y, Context& ctx, bool relu) {
+  auto call = [&](Context& c) { layer.recompute(x, y, c, relu); };
+  profiled_leaf<L, true>(layer, ctx, call);
+}
+// The ReLU that a recomputable layer applied in its own pass: a forward call that computes
+// nothing, so profiles still count it.
+template <class L, class T>
+const T* run_forward_fused(L& layer, T* x, Context& ctx) {
+  auto call = [&](Context& c) { return layer.forward_fused(x, c); };
+  return profiled_leaf(layer, ctx, call);
 }
 
 // Runs layer.backward; for a leaf, timed when a profiler is attached, recorded when a trace is,
@@ -70,11 +106,11 @@ void run_backward(L& layer, const T* x, const T* dy, T* dx, Context& ctx) {
   if constexpr (!Container<L>) {
     if (ctx.profiler) {
       auto t0 = std::chrono::steady_clock::now();
-      traced_leaf<L>(ctx, true, call);
+      traced_leaf<L>(ctx, "backward", call);
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ctx.profiler->record(&layer, L::describe(), L::flops * double(ctx.batch), true, s);
     } else {
-      traced_leaf<L>(ctx, true, call);
+      traced_leaf<L>(ctx, "backward", call);
     }
     if constexpr (L::num_params > 0)
       if (ctx.gradients_ready) ctx.gradients_ready->leaf_gradients_ready(&layer);

@@ -23,13 +23,16 @@ struct LayerTiming {
 
 class LayerProfiler {
  public:
-  void record(const void* layer, const std::string& name, double flops, bool backward, double seconds) {
+  // counts_call false: more time of a call already counted (a layer recomputing its output for
+  // backward, graph/node.hpp).
+  void record(const void* layer, const std::string& name, double flops, bool backward, double seconds,
+              bool counts_call = true) {
     std::lock_guard<std::mutex> lock(mutex_);  // branches may run concurrently
     auto [it, fresh] = index_.try_emplace(layer, timings_.size());
     if (fresh) timings_.push_back({name, index_t(timings_.size()), flops});
     LayerTiming& t = timings_[it->second];
     (backward ? t.backward_seconds : t.forward_seconds) += seconds;
-    ++(backward ? t.backward_calls : t.forward_calls);
+    if (counts_call) ++(backward ? t.backward_calls : t.forward_calls);
   }
   void clear() {
     timings_.clear();

@@ -35,6 +35,7 @@ struct Repeat {
     static constexpr index_t scratch_size(index_t batch) {
       return runner_t::own_scratch(batch) + scratch_size_of<block_t>(batch);
     }
+    static constexpr index_t transient_size(index_t batch) { return transient_size_of<block_t>(batch); }
 
     static constexpr PlanTraits plan_traits{.forwards_input = tinycnn::forwards_input<block_t>(),
                                             .reads_own_output = tinycnn::reads_own_output<block_t>()};

@@ -47,6 +47,12 @@ struct Residual {
              scratch_size_of<short_t>(batch);
     }
 
+    // The two paths' transient outputs, side by side for the same reason.
+    static constexpr index_t transient_size(index_t batch) {
+      if constexpr (identity) return transient_size_of<main_t>(batch);
+      return align_count<T>(transient_size_of<main_t>(batch)) + transient_size_of<short_t>(batch);
+    }
+
     static std::string describe() {
       return "Residual(" + main_t::describe() + " | " + short_t::describe() + ")";
     }
@@ -84,6 +90,8 @@ struct Residual {
         parallel::run_branches(ctx.exec, paths, slot, [&](int i, const parallel::Execution& sub) {
           Context inner = ctx;
           inner.exec = sub;
+          if (i == 1 && ctx.transient)
+            inner.transient = static_cast<T*>(ctx.transient) + align_count<T>(transient_size_of<main_t>(batch_));
           if (i == 0)
             a = detail::run_forward(main_, x, inner);
           else

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "tinycnn/core/aligned_buffer.hpp"
+#include "tinycnn/core/error.hpp"
 #include "tinycnn/graph/node.hpp"
 #include "tinycnn/layers/layer.hpp"
 
@@ -43,6 +44,15 @@ struct ChainBackwardPlan {
   // Elements per image of each of the two scratch gradient buffers (0: not needed). A child
   // that takes scratch takes the buffer its dy is not in, as the runner does.
   std::array<index_t, 2> scratch_size{};
+  // transient[i]: child i (recomputable) writes its output into the chain's transient buffer,
+  // and writes it there again just before the backward of child reader[i], the one leaf that
+  // reads it. fused_relu[i]: a ReLU between them runs in place over that output, and child i
+  // applies it in its own pass, forward and recompute (PlanTraits::fusable_relu).
+  // transient_size: that buffer's elements per image, the largest such output.
+  std::array<bool, N> transient{};
+  std::array<std::size_t, N> reader{};
+  std::array<bool, N> fused_relu{};
+  index_t transient_size = 0;
 };
 
 // Decides, for the children L... of a chain (in_place[i]: child i runs over its input's buffer),
@@ -58,11 +68,19 @@ struct ChainBackwardPlan {
 //     fits there, it does not read that output, and dy is not in it;
 //   - everything else (containers, shrinking layers, pass-throughs) takes a scratch buffer, the
 //     one its dy is not in; each of the two is sized for the largest gradient it will hold.
+// Then the outputs that need not be kept: a recomputable leaf's (batch norm), optionally with
+// a ReLU running in place over it, when the next child is a leaf that only reads it (a
+// convolution or a pool: not in place, not handing it on) and no gradient is planned into it.
+// Only that reader and the in-place child read it, both during backward right after the
+// recompute, and the gradients then flow through the reader's own buffers, so one transient
+// buffer serves every such output of the chain.
 template <std::size_t N, class... L>
 constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in_place) {
   constexpr std::array<bool, N> leaf{!Container<L>...}, forwards{tinycnn::forwards_input<L>()...},
       elementwise{tinycnn::elementwise_backward<L>()...}, reads_own{tinycnn::reads_own_output<L>()...},
+      recomputable{tinycnn::recomputable<L>()...}, relu{tinycnn::fusable_relu<L>()...},
       fits{(L::in_dims::size <= L::out_dims::size)...};
+  constexpr std::array<index_t, N> out_size{L::out_dims::size...};
   constexpr std::array<index_t, N> in_size{L::in_dims::size...};
   // buffer[i]: whose buffer child i's output is (an in-place child writes over its owner's).
   std::array<std::size_t, N> buffer{};
@@ -104,6 +122,19 @@ constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in
       grad = scratch;
     }
   }
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    if (!recomputable[i] || plan.target[i] == GradTarget::OwnOutput) continue;
+    std::size_t reader = i + 1;
+    if (in_place[reader]) {
+      if (!relu[reader] || plan.target[reader] == GradTarget::OwnOutput) continue;
+      ++reader;
+    }
+    if (reader >= N || !leaf[reader] || forwards[reader] || in_place[reader]) continue;
+    plan.transient[i] = true;
+    plan.reader[i] = reader;
+    plan.fused_relu[i] = reader == i + 2;
+    plan.transient_size = std::max(plan.transient_size, out_size[i]);
+  }
   return plan;
 }
 
@@ -114,21 +145,40 @@ constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in
 template <class T, std::size_t N, ChainBackwardPlan<N> Plan>
 class ChainRunner {
  public:
+  static constexpr ChainBackwardPlan<N> plan = Plan;
   static constexpr index_t own_scratch(index_t batch) {
     return align_count<T>(batch * Plan.scratch_size[0]) + align_count<T>(batch * Plan.scratch_size[1]);
   }
+  static constexpr index_t own_transient(index_t batch) { return align_count<T>(batch * Plan.transient_size); }
+  // Child i is a ReLU that the transient child before it applies in its own pass.
+  static constexpr bool fused_into_previous(std::size_t i) { return i > 0 && Plan.fused_relu[i - 1]; }
 
-  // in_place[i]: child i may overwrite its input (see Sequential::in_place_).
+  // in_place[i]: child i may overwrite its input (see Sequential::in_place_). The transient
+  // buffer comes first in ctx.transient; the children get the rest of it.
   template <class Get>
   const T* forward(const T* x, Context& ctx, Get&& get, const std::array<bool, N>& in_place = {}) {
+    Context inner = ctx;
+    T* transient = nullptr;
+    if constexpr (Plan.transient_size > 0) {
+      require(ctx.transient != nullptr,
+              "a chain keeps batch norm outputs in the transient arena, and the context has none "
+              "(a Network provides it; see transient_size_of in layers/plan_traits.hpp)");
+      ScratchCursor<T> arena{static_cast<T*>(ctx.transient)};
+      transient = arena.take(ctx.batch * Plan.transient_size);
+      inner.transient = arena.next;
+    }
     const T* cur = x;
     for_each_index([&](auto i) {
       inputs_[i] = cur;
       using L = std::remove_reference_t<decltype(get(i))>;
-      if constexpr (runs_in_place<L>())
-        cur = in_place[i] ? run_forward<true>(get(i), cur, ctx) : run_forward(get(i), cur, ctx);
+      if constexpr (Plan.transient[i])
+        cur = run_forward_into(get(i), cur, transient, inner, Plan.fused_relu[i]);
+      else if constexpr (fused_into_previous(i))
+        cur = run_forward_fused(get(i), const_cast<T*>(cur), inner);
+      else if constexpr (runs_in_place<L>())
+        cur = in_place[i] ? run_forward<true>(get(i), cur, inner) : run_forward(get(i), cur, inner);
       else
-        cur = run_forward(get(i), cur, ctx);
+        cur = run_forward(get(i), cur, inner);
       outputs_[i] = cur;
     });
     return cur;
@@ -154,6 +204,7 @@ class ChainRunner {
         holding = holding == 0 ? 1 : 0;
         target = buffers[holding];
       }
+      recompute_for<decltype(i)::value>(inner, get);
       run_backward(get(i), inputs_[i], grad, target, inner);
       grad = target;
     });
@@ -170,6 +221,21 @@ class ChainRunner {
   }
   template <class F>
   static void for_each_index_reversed(F&& f) { apply_reversed(f, std::make_index_sequence<N>{}); }
+
+  // Before reader J's backward: the transient output it reads, written again where forward put
+  // it (with the ReLU over it, when there is one).
+  template <std::size_t J, class Get>
+  void recompute_for(Context& ctx, Get& get) {
+    if constexpr (J >= 1) recompute_if_read_by<J - 1, J>(ctx, get);
+    if constexpr (J >= 2) recompute_if_read_by<J - 2, J>(ctx, get);
+  }
+  template <std::size_t I, std::size_t J, class Get>
+  void recompute_if_read_by(Context& ctx, Get& get) {
+    if constexpr (Plan.transient[I] && Plan.reader[I] == J) {
+      T* y = const_cast<T*>(outputs_[I]);
+      run_recompute(get(std::integral_constant<std::size_t, I>{}), inputs_[I], y, ctx, Plan.fused_relu[I]);
+    }
+  }
 
   std::array<const T*, N> inputs_{}, outputs_{};
 };
@@ -222,6 +288,10 @@ struct Sequential {
       return runner_t::own_scratch(batch) +
              fold([batch]<class... L>() { return std::max<index_t>({scratch_size_of<L>(batch)...}); });
     }
+    static constexpr index_t transient_size(index_t batch) {
+      return runner_t::own_transient(batch) +
+             fold([batch]<class... L>() { return std::max<index_t>({transient_size_of<L>(batch)...}); });
+    }
 
     static std::string describe() {
       return fold([]<class... L>() {
@@ -243,6 +313,9 @@ struct Sequential {
         using L = std::remove_reference_t<decltype(l)>;
         if constexpr (runs_in_place<L>()) {
           if (in_place_[i]) l.plan_in_place(batch);
+          else l.plan(batch);
+        } else if constexpr (recomputable<L>()) {
+          if (runner_t::plan.transient[i]) l.plan_transient(batch);
           else l.plan(batch);
         } else {
           l.plan(batch);

@@ -34,21 +34,37 @@ namespace detail {
 template <class T>
 using param_t = std::type_identity_t<T>;
 
-// y = x * scale[ch] + shift[ch], the one affine pass that every forward ends with.
-template <class T>
+// y = x * scale[ch] + shift[ch], the one affine pass that every forward ends with; with Relu,
+// max(that, 0) as kernels::relu_forward computes it, so that fusing the ReLU changes no bit.
+template <bool Relu = false, class T>
 void channel_affine(const parallel::Execution& ex, const T* x, T* y, index_t rows, index_t c, const T* scale, const T* shift) {
   parallel_ranges(ex.intra, rows, [=](index_t begin, index_t end) {
+    const simd::batch<T> zero = simd::splat(T(0));
     for (index_t r = begin; r < end; ++r) {
       const T* xr = x + r * c;
       T* yr = y + r * c;
       simd_range<T>(
           0, c,
           [=](index_t ch) {
-            simd::store(yr + ch, simd::fma(simd::load(xr + ch), simd::load(scale + ch), simd::load(shift + ch)));
+            simd::batch<T> v = simd::fma(simd::load(xr + ch), simd::load(scale + ch), simd::load(shift + ch));
+            if constexpr (Relu) v = simd::select(v > zero, v, zero);
+            simd::store(yr + ch, v);
           },
-          [=](index_t ch) { yr[ch] = xr[ch] * scale[ch] + shift[ch]; });
+          [=](index_t ch) {
+            T v = xr[ch] * scale[ch] + shift[ch];
+            if constexpr (Relu) v = v > T(0) ? v : T(0);
+            yr[ch] = v;
+          });
     }
   }, c);
+}
+template <class T>
+void channel_affine(const parallel::Execution& ex, const T* x, T* y, index_t rows, index_t c, const T* scale,
+                    const T* shift, bool relu) {
+  if (relu)
+    channel_affine<true>(ex, x, y, rows, c, scale, shift);
+  else
+    channel_affine<false>(ex, x, y, rows, c, scale, shift);
 }
 
 // Each pass's per-channel arrays, carved from the caller's workspace; the same carving sizes
@@ -104,12 +120,15 @@ std::size_t batch_norm_backward_workspace(index_t rows, index_t c, int threads) 
       [&](parallel::Workspace& ws) { detail::BatchNormBackwardBuffers<T>::carve(ws, rows, c, threads); });
 }
 
-// save_mean and save_invstd receive c values each, for the backward. running_mean and
+// save_mean and save_invstd receive c values each, for the backward. save_scale and
+// save_offset, when not null, receive the c-value affine map y = x * scale + offset that was
+// applied, so that batch_norm_apply can recompute y bit for bit later. running_mean and
 // running_var are updated in place; pass nullptr for both to leave them out.
 template <class T>
 TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                  const detail::param_t<T>* beta, const BatchNormConfig& config, detail::param_t<T>* save_mean,
-                                 detail::param_t<T>* save_invstd, detail::param_t<T>* running_mean, detail::param_t<T>* running_var, const parallel::Execution& ex) {
+                                 detail::param_t<T>* save_invstd, detail::param_t<T>* save_scale, detail::param_t<T>* save_offset,
+                                 detail::param_t<T>* running_mean, detail::param_t<T>* running_var, const parallel::Execution& ex) {
   require(rows > 0, "batch norm over an empty batch");
   // One pass for both moments, on x - shift: with shift near the mean, sum((x - shift)^2) does
   // not cancel the way sum(x^2) - rows * mean^2 does when |mean| >> stddev. The mean of the
@@ -162,15 +181,27 @@ TINYCNN_KERNEL void batch_norm_forward_training(const T* x, T* y, index_t rows, 
     save_invstd[ch] = static_cast<T>(invstd);
     if (running_mean) running_mean[ch] = static_cast<T>(m * running_mean[ch] + (1.0 - m) * mean);
     if (running_var) running_var[ch] = static_cast<T>(m * running_var[ch] + (1.0 - m) * var * unbias);
+    if (save_scale) save_scale[ch] = scale[ch];
+    if (save_offset) save_offset[ch] = offset[ch];
   }
-  detail::channel_affine(ex, x, y, rows, c, scale, offset);
+  detail::channel_affine(ex, x, y, rows, c, scale, offset, config.relu);
 }
 
-// y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta. y may be x.
+// y = x * scale + offset per channel (max(that, 0) with relu), with the map a training forward
+// saved: the same output, bit for bit, as that forward wrote (a layer recomputing its output
+// in backward instead of keeping it). y may be x.
+template <class T>
+TINYCNN_KERNEL void batch_norm_apply(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* scale,
+                                     const detail::param_t<T>* offset, bool relu, const parallel::Execution& ex) {
+  detail::channel_affine(ex, x, y, rows, c, scale, offset, relu);
+}
+
+// y = gamma * (x - running_mean) / sqrt(running_var + epsilon) + beta; max(that, 0) with relu.
+// y may be x.
 template <class T>
 TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows, index_t c, const detail::param_t<T>* gamma,
                                   const detail::param_t<T>* beta, const detail::param_t<T>* running_mean, const detail::param_t<T>* running_var,
-                                  double epsilon, const parallel::Execution& ex) {
+                                  double epsilon, bool relu, const parallel::Execution& ex) {
   parallel::Workspace ws = ex.workspace;
   const auto buf = detail::BatchNormInferenceBuffers<T>::carve(ws, c);
   T* const scale = buf.scale;
@@ -182,7 +213,7 @@ TINYCNN_KERNEL void batch_norm_forward_inference(const T* x, T* y, index_t rows,
     offset[ch] = static_cast<T>((beta ? static_cast<double>(beta[ch]) : 0.0) -
                                 static_cast<double>(running_mean[ch]) * s);
   }
-  detail::channel_affine(ex, x, y, rows, c, scale, offset);
+  detail::channel_affine(ex, x, y, rows, c, scale, offset, relu);
 }
 
 // Gradients of the training forward, with xhat = (x - mean) * invstd:

@@ -40,13 +40,19 @@
   X(std::size_t, gemm_workspace, (const GemmProblem& p, int threads, std::string_view impl), (p, threads, impl))  \
   X(void, batch_norm_forward_training,                                                                           \
     (const float* x, float* y, index_t rows, index_t c, const float* gamma, const float* beta,                   \
-     const BatchNormConfig& config, float* save_mean, float* save_invstd, float* running_mean, float* running_var, \
+     const BatchNormConfig& config, float* save_mean, float* save_invstd, float* save_scale, float* save_offset,   \
+     float* running_mean, float* running_var, const parallel::Execution& ex),                                    \
+    (x, y, rows, c, gamma, beta, config, save_mean, save_invstd, save_scale, save_offset, running_mean,          \
+     running_var, ex))                                                                                           \
+  X(void, batch_norm_apply,                                                                                      \
+    (const float* x, float* y, index_t rows, index_t c, const float* scale, const float* offset, bool relu,      \
      const parallel::Execution& ex),                                                                             \
-    (x, y, rows, c, gamma, beta, config, save_mean, save_invstd, running_mean, running_var, ex))                \
+    (x, y, rows, c, scale, offset, relu, ex))                                                                    \
   X(void, batch_norm_forward_inference,                                                                          \
     (const float* x, float* y, index_t rows, index_t c, const float* gamma, const float* beta,                   \
-     const float* running_mean, const float* running_var, double epsilon, const parallel::Execution& ex),        \
-    (x, y, rows, c, gamma, beta, running_mean, running_var, epsilon, ex))                                        \
+     const float* running_mean, const float* running_var, double epsilon, bool relu,                             \
+     const parallel::Execution& ex),                                                                             \
+    (x, y, rows, c, gamma, beta, running_mean, running_var, epsilon, relu, ex))                                  \
   X(void, batch_norm_backward,                                                                                   \
     (const float* x, const float* dy, float* dx, index_t rows, index_t c, const float* gamma,                    \
      const float* save_mean, const float* save_invstd, float* dgamma, float* dbeta, const parallel::Execution& ex), \

@@ -38,8 +38,9 @@ struct BatchNorm {
     static constexpr index_t param_storage = storage_for<T>(num_params);
     static constexpr index_t state_storage = storage_for<T>(num_state);
     static constexpr double flops = 4.0 * double(In::size);
-    // dx = a * dy + b + k * (x - mean), per channel.
-    static constexpr PlanTraits plan_traits{.elementwise_backward = true};
+    // dx = a * dy + b + k * (x - mean), per channel. Its output can be recomputed from its
+    // input with the affine map the forward saved, so a chain may keep it in a transient buffer.
+    static constexpr PlanTraits plan_traits{.elementwise_backward = true, .recomputable = true};
 
     // beta first, then gamma (the reverse of PyTorch's weight-then-bias); the statistics in
     // state(): moving mean, then moving variance.
@@ -53,9 +54,14 @@ struct BatchNorm {
     static std::string describe() { return "BatchNorm " + std::to_string(C) + (has_gamma ? "" : " nogamma"); }
 
     void plan(index_t batch) {
-      rows_ = batch * In::height * In::width;
+      plan_transient(batch);
       out_.reshape(shape_of<In>(batch));
-      saved_.resize(2 * C);
+    }
+    // No output buffer: the caller hands one to forward_into and recompute.
+    void plan_transient(index_t batch) {
+      rows_ = batch * In::height * In::width;
+      out_ = Tensor<T>();
+      saved_.resize(4 * C);
     }
     void bind(Slices<T> s) { p_ = s; }
     void init(Rng&) {
@@ -72,25 +78,42 @@ struct BatchNorm {
       if (w.backward) bytes = std::max(bytes, kernels::batch_norm_backward_workspace<T>(rows_, C, w.intra));
       return bytes;
     }
-    const T* forward(const T* x, Context& ctx) {
+    const T* forward(const T* x, Context& ctx) { return forward_into(x, out_.data(), ctx); }
+    // relu: a ReLU that follows is applied in the same pass (PlanTraits::fusable_relu).
+    const T* forward_into(const T* x, T* y, Context& ctx, bool relu = false) {
+      y_ = y;
+      if (ctx.mode == Mode::Train) {
+        kernels::batch_norm_forward_training(x, y, rows_, C, gamma(p_.params), p_.params,
+                                             kernels::BatchNormConfig{epsilon, momentum, relu}, saved_mean(),
+                                             saved_invstd(), saved_scale(), saved_offset(), p_.state, p_.state + C,
+                                             ctx.exec);
+      } else {
+        inference(x, y, ctx, relu);
+      }
+      return y;
+    }
+    // The output of the last forward on x again, bit for bit: in training with the map that
+    // forward applied (the batch's statistics are not gathered again, nor the running averages
+    // updated); in evaluation the running statistics give the same map as before.
+    void recompute(const T* x, T* y, Context& ctx, bool relu = false) {
       if (ctx.mode == Mode::Train)
-        kernels::batch_norm_forward_training(x, out_.data(), rows_, C, gamma(p_.params), p_.params,
-                                             kernels::BatchNormConfig{epsilon, momentum}, saved_.data(),
-                                             saved_.data() + C, p_.state, p_.state + C, ctx.exec);
+        kernels::batch_norm_apply(x, y, rows_, C, saved_scale(), saved_offset(), relu, ctx.exec);
       else
-        kernels::batch_norm_forward_inference(x, out_.data(), rows_, C, gamma(p_.params), p_.params, p_.state,
-                                              p_.state + C, epsilon, ctx.exec);
-      return out_.data();
+        inference(x, y, ctx, relu);
     }
     void backward(const T* x, const T* dy, T* dx, Context& ctx) {
       if (ctx.mode == Mode::Eval) return backward_inference(x, dy, dx);
-      // The kernel needs somewhere to write dx even when nobody wants it: use the output buffer,
-      // which backward no longer needs.
-      kernels::batch_norm_backward(x, dy, dx ? dx : out_.data(), rows_, C, gamma(p_.params), saved_.data(),
-                                   saved_.data() + C, gamma(p_.grads), p_.grads, ctx.exec);
+      // The kernel needs somewhere to write dx even when nobody wants it: use where the output
+      // went, which backward no longer needs.
+      kernels::batch_norm_backward(x, dy, dx ? dx : y_, rows_, C, gamma(p_.params), saved_mean(), saved_invstd(),
+                                   gamma(p_.grads), p_.grads, ctx.exec);
     }
 
    private:
+    void inference(const T* x, T* y, Context& ctx, bool relu) {
+      kernels::batch_norm_forward_inference(x, y, rows_, C, gamma(p_.params), p_.params, p_.state, p_.state + C,
+                                            epsilon, relu, ctx.exec);
+    }
     // In evaluation the statistics are constants, so the layer is a per-channel affine map:
     // dx = dy * gamma * invstd, dgamma = sum(dy * xhat), dbeta = sum(dy). Rarely on a hot path
     // (fine-tuning with frozen statistics), so plain loops in double.
@@ -113,10 +136,15 @@ struct BatchNorm {
       }
     }
     static T* gamma(T* base) { return has_gamma ? base + C : nullptr; }
+    T* saved_mean() { return saved_.data(); }
+    T* saved_invstd() { return saved_.data() + C; }
+    T* saved_scale() { return saved_.data() + 2 * C; }
+    T* saved_offset() { return saved_.data() + 3 * C; }
     index_t rows_ = 0;
     Slices<T> p_;
-    Tensor<T> out_;
-    AlignedBuffer<T> saved_;  // batch mean and 1/stddev, for backward
+    Tensor<T> out_;      // none when planned transient
+    T* y_ = nullptr;     // where the last forward wrote
+    AlignedBuffer<T> saved_;  // batch mean, 1/stddev and the affine map applied, for backward
   };
 };
 

@@ -42,6 +42,7 @@ struct Context {
   LayerProfiler* profiler = nullptr;   // per-layer timing, when attached (graph/profiler.hpp)
   index_t batch = 0;                   // set by the Network for each pass
   void* scratch = nullptr;             // backward's temporary gradients (see scratch_size below)
+  void* transient = nullptr;           // outputs recomputed in backward, not kept (plan_traits.hpp)
   parallel::Execution exec;            // set by the Network: its threads and planned workspace
   GradientHook* gradients_ready = nullptr;  // told when a leaf's gradients are final (graph/gradient_hook.hpp)
   parallel::Trace* trace = nullptr;    // when each leaf ran, and on how many threads (parallel/trace.hpp)

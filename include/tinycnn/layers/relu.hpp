@@ -12,7 +12,8 @@ struct ReLU {
   template <class T, class In>
   struct impl : LayerBase<T, In, In> {
     static constexpr double flops = double(In::size);
-    static constexpr PlanTraits plan_traits{.reads_own_output = true, .elementwise_backward = true, .in_place = true};
+    static constexpr PlanTraits plan_traits{
+        .reads_own_output = true, .elementwise_backward = true, .in_place = true, .fusable_relu = true};
     static std::string describe() { return "ReLU"; }
     void plan(index_t batch) {
       size_ = batch * In::size;
@@ -30,6 +31,12 @@ struct ReLU {
     const T* forward_in_place(T* x, Context& ctx) {
       y_ = x;
       kernels::relu_forward(x, y_, size_, ctx.exec);
+      return y_;
+    }
+    // The layer before applied this ReLU in its own pass over x (fusable_relu): only note
+    // where the output is.
+    const T* forward_fused(T* x, Context&) {
+      y_ = x;
       return y_;
     }
     void backward(const T*, const T* dy, T* dx, Context& ctx) {
