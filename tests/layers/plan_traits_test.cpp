@@ -219,7 +219,7 @@ void recompute_changes_nothing_but_memory(index_t batch, int intra, int inter) {
   for (Mode mode : {Mode::Train, Mode::Eval}) {
     const StepResult recomputed = one_step<Model<BatchNorm<>>, In>(mode, batch, intra, inter);
     const StepResult kept = one_step<Model<KeptBatchNorm<>>, In>(mode, batch, intra, inter);
-    INFO((mode == Mode::Train ? "training" : "evaluation") << ", " << intra << " x " << inter << " threads");
+    INFO(std::string(mode == Mode::Train ? "training" : "evaluation") << ", " << intra << " x " << inter << " threads");
     CHECK(same_bits(recomputed.logits, kept.logits));
     CHECK(same_bits(recomputed.dx, kept.dx));
     CHECK(same_bits(recomputed.gradients, kept.gradients));
@@ -253,12 +253,13 @@ TEST_CASE("recomputable: batch norm outputs recomputed in backward give the grad
   // whose output the chain hands on (the last), nor one followed by a container.
   using Chain = impl_of<Sequential<Conv2D<4, 3>, BatchNorm<>, ReLU, Conv2D<4, 3>, BatchNorm<>, ReLU>, float, Dims<5, 5, 4>>;
   constexpr auto plan = Chain::runner_t::plan;
-  CHECK(plan.transient == std::array<bool, 6>{false, true, false, false, false, false});
+  CHECK(plan.transient == std::array<std::size_t, 6>{0, 1, 0, 0, 0, 0});
   CHECK(plan.reader[1] == 3);
-  CHECK(plan.fused_relu == std::array<bool, 6>{false, true, false, false, false, false});  // in BatchNorm's pass
+  CHECK(plan.fused_relu == std::array<std::size_t, 6>{0, 1, 0, 0, 0, 0});  // in BatchNorm's pass
+  CHECK(plan.fused_into_previous == std::array<std::size_t, 6>{0, 0, 1, 0, 0, 0});
   CHECK(transient_size_of<Chain>(2) == align_count<float>(2 * 5 * 5 * 4));
   using Direct = impl_of<Sequential<Conv2D<4, 3>, BatchNorm<>, MaxPool<2>, BatchNorm<>, Sequential<ReLU>>, float, Dims<4, 4, 4>>;
-  CHECK(Direct::runner_t::plan.transient == std::array<bool, 5>{false, true, false, false, false});
+  CHECK(Direct::runner_t::plan.transient == std::array<std::size_t, 5>{0, 1, 0, 0, 0});
   CHECK(Direct::runner_t::plan.reader[1] == 2);
-  CHECK(Direct::runner_t::plan.fused_relu[1] == false);
+  CHECK(Direct::runner_t::plan.fused_relu[1] == 0);
 }

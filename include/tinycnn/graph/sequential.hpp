@@ -49,9 +49,12 @@ struct ChainBackwardPlan {
   // reads it. fused_relu[i]: a ReLU between them runs in place over that output, and child i
   // applies it in its own pass, forward and recompute (PlanTraits::fusable_relu).
   // transient_size: that buffer's elements per image, the largest such output.
-  std::array<bool, N> transient{};
+  // (Flags are std::size_t, not bool: clang 16 misreads bool arrays, with the padding after
+  // them, in a class-type template argument such as this plan.)
+  std::array<std::size_t, N> transient{};
   std::array<std::size_t, N> reader{};
-  std::array<bool, N> fused_relu{};
+  std::array<std::size_t, N> fused_relu{};
+  std::array<std::size_t, N> fused_into_previous{};  // child i is such a ReLU
   index_t transient_size = 0;
 };
 
@@ -130,9 +133,10 @@ constexpr ChainBackwardPlan<N> plan_chain_backward(const std::array<bool, N>& in
       ++reader;
     }
     if (reader >= N || !leaf[reader] || forwards[reader] || in_place[reader]) continue;
-    plan.transient[i] = true;
+    plan.transient[i] = 1;
     plan.reader[i] = reader;
-    plan.fused_relu[i] = reader == i + 2;
+    plan.fused_relu[i] = reader == i + 2 ? 1 : 0;
+    plan.fused_into_previous[i + 1] = plan.fused_relu[i];
     plan.transient_size = std::max(plan.transient_size, out_size[i]);
   }
   return plan;
@@ -150,8 +154,6 @@ class ChainRunner {
     return align_count<T>(batch * Plan.scratch_size[0]) + align_count<T>(batch * Plan.scratch_size[1]);
   }
   static constexpr index_t own_transient(index_t batch) { return align_count<T>(batch * Plan.transient_size); }
-  // Child i is a ReLU that the transient child before it applies in its own pass.
-  static constexpr bool fused_into_previous(std::size_t i) { return i > 0 && Plan.fused_relu[i - 1]; }
 
   // in_place[i]: child i may overwrite its input (see Sequential::in_place_). The transient
   // buffer comes first in ctx.transient; the children get the rest of it.
@@ -171,9 +173,9 @@ class ChainRunner {
     for_each_index([&](auto i) {
       inputs_[i] = cur;
       using L = std::remove_reference_t<decltype(get(i))>;
-      if constexpr (Plan.transient[i])
-        cur = run_forward_into(get(i), cur, transient, inner, Plan.fused_relu[i]);
-      else if constexpr (fused_into_previous(i))
+      if constexpr (Plan.transient[i] != 0)
+        cur = run_forward_into(get(i), cur, transient, inner, Plan.fused_relu[i] != 0);
+      else if constexpr (Plan.fused_into_previous[i] != 0)
         cur = run_forward_fused(get(i), const_cast<T*>(cur), inner);
       else if constexpr (runs_in_place<L>())
         cur = in_place[i] ? run_forward<true>(get(i), cur, inner) : run_forward(get(i), cur, inner);
@@ -231,9 +233,9 @@ class ChainRunner {
   }
   template <std::size_t I, std::size_t J, class Get>
   void recompute_if_read_by(Context& ctx, Get& get) {
-    if constexpr (Plan.transient[I] && Plan.reader[I] == J) {
+    if constexpr (Plan.transient[I] != 0 && Plan.reader[I] == J) {
       T* y = const_cast<T*>(outputs_[I]);
-      run_recompute(get(std::integral_constant<std::size_t, I>{}), inputs_[I], y, ctx, Plan.fused_relu[I]);
+      run_recompute(get(std::integral_constant<std::size_t, I>{}), inputs_[I], y, ctx, Plan.fused_relu[I] != 0);
     }
   }
 
@@ -315,7 +317,7 @@ struct Sequential {
           if (in_place_[i]) l.plan_in_place(batch);
           else l.plan(batch);
         } else if constexpr (recomputable<L>()) {
-          if (runner_t::plan.transient[i]) l.plan_transient(batch);
+          if (runner_t::plan.transient[i] != 0) l.plan_transient(batch);
           else l.plan(batch);
         } else {
           l.plan(batch);
