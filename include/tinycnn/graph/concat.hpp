@@ -135,7 +135,7 @@ struct Concat {
     static constexpr std::array<index_t, N> transient_offsets(index_t batch) {
       const std::array<index_t, N> sizes{align_count<T>(transient_size_of<impl_of<Branches, T, In>>(batch))...};
       std::array<index_t, N> at{};
-      for (std::size_t i = 1; i < N; ++i) at[i] = at[i - 1] + sizes[i - 1];
+      for (std::size_t b = 1; b < N; ++b) at[b] = at[b - 1] + sizes[b - 1];
       return at;
     }
     // Calls f(branch i, i) for a run-time i.
